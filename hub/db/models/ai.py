@@ -1,0 +1,82 @@
+"""Screening runs and results, interview outlines, AI interview sessions, evaluations."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hub.db.base import Base, TenantScoped
+
+
+class ScreeningRun(TenantScoped, Base):
+    __tablename__ = "screening_runs"
+    job_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="QUEUED")
+    requirements: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    engine_version: Mapped[str | None] = mapped_column(String(60), default=None)
+    total: Mapped[int] = mapped_column(default=0)
+    done: Mapped[int] = mapped_column(default=0)
+    shortlist_size: Mapped[int | None] = mapped_column(default=None)
+    started_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ScreeningResult(TenantScoped, Base):
+    __tablename__ = "screening_results"
+    __table_args__ = (UniqueConstraint("run_id", "application_id"),)
+    run_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("screening_runs.id", ondelete="CASCADE"), index=True)
+    application_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("applications.id", ondelete="CASCADE"))
+    score: Mapped[float] = mapped_column()
+    passed: Mapped[bool] = mapped_column()
+    rank: Mapped[int | None] = mapped_column(default=None)
+    reasons: Mapped[list[Any]] = mapped_column(default=list)
+    human_decision: Mapped[str | None] = mapped_column(String(20), default=None)
+    decided_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    written_back_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class InterviewOutline(TenantScoped, Base):
+    __tablename__ = "interview_outlines"
+    application_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    interview_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+    questions: Mapped[list[Any]] = mapped_column(default=list)
+    coverage: Mapped[float | None] = mapped_column(default=None)
+    engine_version: Mapped[str | None] = mapped_column(String(60), default=None)
+
+
+class InterviewSession(TenantScoped, Base):
+    """The mobile AI interview: questions, answers with transcripts (personal), consent."""
+
+    __tablename__ = "interview_sessions"
+    application_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("applications.id", ondelete="CASCADE"), index=True, default=None
+    )
+    candidate_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True, default=None)
+    status: Mapped[str] = mapped_column(String(20), default="INVITED")
+    channel: Mapped[str | None] = mapped_column(String(20), default=None)
+    package_id: Mapped[str | None] = mapped_column(String(100), default=None)
+    consent: Mapped[list[Any]] = mapped_column(default=list)
+    questions: Mapped[list[Any]] = mapped_column(default=list)
+    answers: Mapped[str | None] = mapped_column(default=None)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    submitted_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Evaluation(TenantScoped, Base):
+    __tablename__ = "evaluations"
+    session_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True, default=None)
+    application_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    dimension_scores: Mapped[list[Any]] = mapped_column(default=list)
+    total: Mapped[float | None] = mapped_column(default=None)
+    recommendation: Mapped[str | None] = mapped_column(String(30), default=None)
+    engine_version: Mapped[str | None] = mapped_column(String(60), default=None)
+    override: Mapped[dict[str, Any] | None] = mapped_column(default=None)

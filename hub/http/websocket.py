@@ -1,0 +1,99 @@
+"""``/graphql`` over WebSocket with ``graphql-transport-ws`` (Strawberry's protocol handler).
+
+Authentication happens on ``connection_init``: the payload carries
+``{"authorization": "Bearer <token>"}``; a missing or bad credential closes the socket
+with 4403 ``Forbidden``, before any operation runs. Each connection gets one context;
+its store releases the database connection after every read, so an idle subscriber
+holds no pooled connection.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from hub.runtime import Runtime
+from hub.services.presenter import Presenter
+from hub.services.store import SqlStore
+from schema.context import Context, Viewer
+from schema.errors import HubError
+from schema.loaders import Loaders
+
+__all__ = ["WsContext", "graphql_websocket"]
+
+
+class WsContext:
+    """A WebSocket connection's context; becomes a full :class:`Context` once authenticated."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.connection_params: dict[str, Any] = {}
+        self._context: Context | None = None
+        self._session: Any = None
+
+    async def authenticate(self) -> None:
+        params = self.connection_params if isinstance(self.connection_params, dict) else {}
+        header = params.get("authorization") or params.get("Authorization")
+        viewer: Viewer = await self.runtime.auth.authenticate(header if isinstance(header, str) else None)
+        self._session_cm = self.runtime.db.session(viewer.tenant_id)
+        self._session = await self._session_cm.__aenter__()
+        store = SqlStore(self._session, viewer, self.runtime.vault, release_after_read=True)
+        self._context = Context(
+            viewer=viewer,
+            store=store,
+            presenter=Presenter(viewer, self.runtime.vault),
+            loaders=Loaders(store),
+            settings=self.runtime.settings,
+            services=self.runtime.extras,
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        context = self.__dict__.get("_context")
+        if context is None:
+            raise AttributeError(name)
+        if name == "loaders":
+            # Loaders cache per operation; a long-lived connection must not serve stale rows.
+            context.loaders = Loaders(context.store)
+        return getattr(context, name)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session_cm.__aexit__(None, None, None)
+            self._session = None
+
+
+class _HubGraphQL(GraphQL):
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(
+            runtime.schema,
+            graphql_ide=None,
+            allow_queries_via_get=False,
+            keep_alive=True,
+            keep_alive_interval=15,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=10),
+            max_subscriptions_per_connection=runtime.settings.max_subscriptions_per_connection,
+        )
+        self.runtime = runtime
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> WsContext:  # type: ignore[override]
+        return WsContext(self.runtime)
+
+    async def on_ws_connect(self, context: WsContext) -> Any:  # type: ignore[override]
+        try:
+            await context.authenticate()
+        except HubError as error:
+            raise ConnectionRejectionError({"code": error.code, "message": error.message}) from None
+        return None
+
+
+def graphql_websocket(runtime: Runtime) -> Any:
+    app = _HubGraphQL(runtime)
+
+    return app

@@ -1,0 +1,63 @@
+"""The hub runtime: settings, database, Redis, queues, auth and the schema, built once.
+
+``Runtime.create(settings)`` wires the services; :func:`hub.app.create_app` serves them;
+``hub worker`` runs jobs against the same settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+import strawberry
+
+from hub.db import Database
+from hub.queues import Queues
+from hub.redis import sync_redis
+from hub.services.auth import Authenticator
+from hub.services.vault import PlainVault, Vault
+from hub.settings import Settings
+from schema.api import build_schema
+from schema.extensions import schema_extensions
+
+__all__ = ["Runtime"]
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    redis: redis.Redis
+    queues: Queues
+    auth: Authenticator
+    vault: Vault
+    schema: strawberry.Schema
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, settings: Settings, *, db: Database | None = None, vault: Vault | None = None) -> Runtime:
+        db = db or Database(settings)
+        connection = sync_redis(settings.redis_url)
+        schema = build_schema(
+            extensions=schema_extensions(
+                max_depth=settings.max_depth,
+                max_aliases=settings.max_aliases,
+                max_tokens=settings.max_tokens,
+                introspection=settings.development,
+                debug=settings.development,
+            )
+        )
+        return cls(
+            settings=settings,
+            db=db,
+            redis=connection,
+            queues=Queues(connection, prefix=settings.redis_prefix, default_timeout=settings.job_timeout_seconds),
+            auth=Authenticator(settings, db),
+            vault=vault or PlainVault(),
+            schema=schema,
+        )
+
+    async def close(self) -> None:
+        await self.db.dispose()
+        self.redis.close()

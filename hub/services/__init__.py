@@ -1,0 +1,1 @@
+"""The services behind the GraphQL context: the store, the presenter, auth."""

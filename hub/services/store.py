@@ -1,0 +1,254 @@
+"""The recruiting store: :class:`schema.context.RecruitingStore` on SQLAlchemy.
+
+One :class:`SqlStore` per request, holding one tenant-scoped session. Strawberry resolves
+fields concurrently, and an ``AsyncSession`` must not be used concurrently, so every
+database call takes the store's lock. Writes commit with their outbox event in one
+transaction ("writes commit first, then publish").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.db import models as m
+from hub.db.base import new_id, utcnow
+from hub.services.vault import Vault
+from schema.context import Page, Viewer
+from schema.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from schema.relay import NOT_FOUND_MESSAGE
+
+__all__ = ["ENTITIES", "PERSONAL_FIELDS", "SqlStore"]
+
+ENTITIES: dict[str, type[Any]] = {
+    "job": m.Job,
+    "candidate": m.Candidate,
+    "resume": m.Resume,
+    "application": m.Application,
+    "stage_change": m.StageChange,
+    "interview": m.Interview,
+    "evaluation": m.Evaluation,
+}
+
+#: Stored through the vault (sealed per the tenant's policy); lists are JSON-encoded first.
+PERSONAL_FIELDS: dict[str, dict[str, str]] = {
+    "candidate": {"emails": "list", "phones": "list", "national_id": "text", "expected_salary": "text"},
+    "resume": {"text": "text"},
+}
+
+
+class SqlStore:
+    def __init__(
+        self, session: AsyncSession, viewer: Viewer, vault: Vault, *, release_after_read: bool = False
+    ) -> None:
+        self.session = session
+        self.viewer = viewer
+        self.vault = vault
+        self.release_after_read = release_after_read
+        self._lock = asyncio.Lock()
+
+    async def _release(self) -> None:
+        """Give the pooled connection back (long-lived WebSocket contexts)."""
+        if self.release_after_read:
+            self.session.expunge_all()
+            await self.session.rollback()
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def _own_rows(self, entity: str, model: Any) -> list[ColumnElement[bool]]:
+        """A viewer who is only a candidate sees their own records and nothing else."""
+        if self.viewer.roles != frozenset({"candidate"}):
+            return []
+        me = self.viewer.candidate_id
+        if me is None:
+            return [model.id.is_(None)]
+        own_apps = select(m.Application.id).where(m.Application.candidate_id == me)
+        if entity == "candidate":
+            return [model.id == me]
+        if entity in ("application",):
+            return [model.candidate_id == me]
+        if entity == "resume":
+            return [model.candidate_id == me]
+        if entity in ("interview", "stage_change", "evaluation"):
+            return [model.application_id.in_(own_apps)]
+        if entity == "job":
+            return [model.id.in_(select(m.Application.job_id).where(m.Application.candidate_id == me))]
+        return [model.id.is_(None)]
+
+    def _filtered(self, entity: str, filters: dict[str, Any]) -> tuple[Any, list[ColumnElement[bool]]]:
+        model = ENTITIES[entity]
+        where = self._own_rows(entity, model)
+        for name, value in filters.items():
+            if name == "updated_after":
+                where.append(model.updated_at > value)
+            elif name == "search":
+                pattern = f"%{value.lower()}%"
+                columns = [model.title] if entity == "job" else [model.first_name, model.last_name]
+                where.append(or_(*(func.lower(c).like(pattern) for c in columns)))
+            elif entity == "candidate" and name in ("job_id", "stage"):
+                column = m.Application.job_id if name == "job_id" else m.Application.stage
+                where.append(model.id.in_(select(m.Application.candidate_id).where(column == value)))
+            else:
+                where.append(getattr(model, name) == value)
+        return model, where
+
+    async def list_rows(self, entity: str, *, filters: dict[str, Any], first: int, after: uuid.UUID | None) -> Page:
+        model, where = self._filtered(entity, filters)
+        page: Select[Any] = select(model).where(*where).order_by(model.id.desc()).limit(first + 1)
+        if after is not None:
+            page = page.where(model.id < after)
+        count = select(func.count()).select_from(model).where(*where)
+        async with self._lock:
+            rows = list((await self.session.scalars(page)).all())
+            total = (await self.session.execute(count)).scalar_one()
+            await self._release()
+        return Page(rows=rows[:first], has_next=len(rows) > first, total=total)
+
+    async def rows_by_ids(self, entity: str, ids: Sequence[uuid.UUID]) -> list[Any | None]:
+        model = ENTITIES[entity]
+        if not ids:
+            return []
+        stmt = select(model).where(model.id.in_(set(ids)), *self._own_rows(entity, model))
+        async with self._lock:
+            found = {row.id: row for row in (await self.session.scalars(stmt)).all()}
+            await self._release()
+        return [found.get(i) for i in ids]
+
+    async def rows_by_key(self, entity: str, key: str, values: Sequence[Any]) -> list[list[Any]]:
+        model = ENTITIES[entity]
+        stmt = (
+            select(model).where(getattr(model, key).in_(set(values)), *self._own_rows(entity, model)).order_by(model.id)
+        )
+        async with self._lock:
+            rows = (await self.session.scalars(stmt)).all()
+            await self._release()
+        groups: dict[Any, list[Any]] = defaultdict(list)
+        for row in rows:
+            groups[getattr(row, key)].append(row)
+        return [groups.get(v, []) for v in values]
+
+    async def get(self, entity: str, row_id: uuid.UUID) -> Any:
+        row = (await self.rows_by_ids(entity, [row_id]))[0]
+        if row is None:
+            raise NotFound(NOT_FOUND_MESSAGE)
+        return row
+
+    # -- writes --------------------------------------------------------------------------
+
+    def _require_staff(self) -> None:
+        if self.viewer.roles == frozenset({"candidate"}):
+            raise Forbidden("candidates cannot change recruiting records")
+
+    def _seal(self, entity: str, row: Any, values: dict[str, Any]) -> dict[str, Any]:
+        personal = PERSONAL_FIELDS.get(entity, {})
+        out = dict(values)
+        for name, kind in personal.items():
+            if name not in out:
+                continue
+            value = out[name]
+            if value is None or value == []:
+                out[name] = None
+                continue
+            text = json.dumps(value, ensure_ascii=False) if kind == "list" else value
+            out[name] = self.vault.seal(self.viewer.tenant_id, entity, name, row.id, text)
+        return out
+
+    def _event(self, type_: str, entity: str, row_id: uuid.UUID, **data: Any) -> None:
+        self.session.add(m.Event(type=type_, entity=entity, entity_id=row_id, data=data))
+
+    async def create(self, entity: str, values: dict[str, Any]) -> Any:
+        self._require_staff()
+        model = ENTITIES[entity]
+        async with self._lock:
+            if entity == "application":
+                values = await self._prepare_application(values)
+            if entity == "interview":
+                await self._get_locked("application", values["application_id"])
+            row = model(id=new_id())
+            for name, value in self._seal(entity, row, values).items():
+                setattr(row, name, value)
+            self.session.add(row)
+            if entity == "application":
+                self.session.add(
+                    m.StageChange(
+                        application_id=row.id,
+                        from_stage=None,
+                        to_stage=row.stage,
+                        reason="application created",
+                        actor_kind=self.viewer.kind,
+                        actor_id=str(self.viewer.principal_id),
+                    )
+                )
+            self._event(f"{entity}.created", entity, row.id)
+            await self._commit()
+        return row
+
+    async def update(self, entity: str, row_id: uuid.UUID, values: dict[str, Any]) -> Any:
+        self._require_staff()
+        async with self._lock:
+            row = await self._get_locked(entity, row_id)
+            for name, value in self._seal(entity, row, values).items():
+                setattr(row, name, value)
+            row.updated_at = utcnow()
+            self._event(f"{entity}.updated", entity, row.id, fields=sorted(values))
+            await self._commit()
+        return row
+
+    async def move_stage(self, application_id: uuid.UUID, to_stage: str, reason: str | None) -> Any:
+        self._require_staff()
+        async with self._lock:
+            app = await self._get_locked("application", application_id)
+            job = await self._get_locked("job", app.job_id)
+            if job.stages and to_stage not in job.stages:
+                raise ValidationFailed(f"stage must be one of the job's stages: {job.stages}", field="to_stage")
+            if app.outcome != "ACTIVE":
+                raise Conflict(f"application is {app.outcome}; its stage cannot change")
+            if to_stage == app.stage:
+                raise Conflict("application is already in this stage")
+            self.session.add(
+                m.StageChange(
+                    application_id=app.id,
+                    from_stage=app.stage,
+                    to_stage=to_stage,
+                    reason=reason,
+                    actor_kind=self.viewer.kind,
+                    actor_id=str(self.viewer.principal_id),
+                )
+            )
+            app.stage = to_stage
+            app.stage_count += 1
+            app.last_stage_change_at = app.updated_at = utcnow()
+            self._event("application.stage_changed", "application", app.id, to_stage=to_stage)
+            await self._commit()
+        return app
+
+    async def _get_locked(self, entity: str, row_id: uuid.UUID) -> Any:
+        model = ENTITIES[entity]
+        row = (await self.session.scalars(select(model).where(model.id == row_id))).first()
+        if row is None:
+            raise NotFound(NOT_FOUND_MESSAGE)
+        return row
+
+    async def _prepare_application(self, values: dict[str, Any]) -> dict[str, Any]:
+        await self._get_locked("candidate", values["candidate_id"])
+        job = await self._get_locked("job", values["job_id"])
+        stages = job.stages or ["APPLIED"]
+        stage = values.get("stage") or stages[0]
+        if stage not in stages:
+            raise ValidationFailed(f"stage must be one of the job's stages: {stages}", field="stage")
+        return {**values, "stage": stage, "applied_at": utcnow()}
+
+    async def _commit(self) -> None:
+        try:
+            await self.session.commit()
+        except IntegrityError:
+            await self.session.rollback()
+            raise Conflict("this would duplicate an existing record") from None

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from hub.app import create_app
+from hub.runtime import Runtime
+from hub.settings import Settings
+from tests.factories import Actor, make_actor, make_tenant
+
+
+@pytest.fixture
+async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    rt = Runtime.create(settings)
+    yield rt
+    await rt.close()
+
+
+@pytest.fixture
+async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(runtime.settings, runtime=runtime)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub.test") as c:
+        yield c
+
+
+@pytest.fixture
+async def tenant(runtime: Runtime) -> Any:
+    return await make_tenant(runtime.db)
+
+
+@pytest.fixture
+async def hr(runtime: Runtime, tenant: Any) -> Actor:
+    return await make_actor(runtime.db, runtime.settings, tenant, "hr")
+
+
+@pytest.fixture
+def actor_factory(runtime: Runtime) -> Any:
+    async def make(tenant_id: Any, *roles: str, **kw: Any) -> Actor:
+        return await make_actor(runtime.db, runtime.settings, tenant_id, *roles, **kw)
+
+    return make
