@@ -22,7 +22,7 @@ from hub.db import models as m
 from hub.db.base import utcnow
 from hub.settings import Settings
 
-__all__ = ["configure", "idempotent", "recompute_application", "run_async"]
+__all__ = ["configure", "idempotent", "recompute_application", "release_thread", "run_async"]
 
 _local = threading.local()
 _settings: Settings | None = None
@@ -40,6 +40,17 @@ def _database() -> Database:
     if db is None:
         db = _local.db = Database(_settings or Settings.from_env())
     return db
+
+
+def release_thread() -> None:
+    """Dispose this thread's database and close its event loop (thread workers, tests)."""
+    loop = getattr(_local, "loop", None)
+    db = getattr(_local, "db", None)
+    if loop is not None and not loop.is_closed():
+        if db is not None:
+            loop.run_until_complete(db.dispose())
+        loop.close()
+    _local.__dict__.clear()
 
 
 def run_async(coro: Awaitable[Any]) -> Any:

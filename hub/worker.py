@@ -7,6 +7,7 @@ retried jobs back on their queue); the JSON serializer keeps Redis free of pickl
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from rq import SimpleWorker, Worker
 from rq.serializers import JSONSerializer
@@ -34,6 +35,12 @@ class _ThreadWorker(SimpleWorker):
 
     def _install_signal_handlers(self) -> None:  # signals belong to the main thread
         pass
+
+    def work(self, *args: Any, **kwargs: Any) -> bool:
+        try:
+            return super().work(*args, **kwargs)
+        finally:
+            jobs.release_thread()
 
 
 class EmbeddedWorker:

@@ -42,7 +42,7 @@ def code_error(error: GraphQLError, *, debug: bool) -> GraphQLError:
     if isinstance(original, HubError):
         message = original.message if (original.expose or debug) else "Internal server error."
         return _rebuild(error, message, original.to_extensions())
-    if original is None:
+    if original is None or (isinstance(original, GraphQLError) and error.path is None):
         message = error.message
         if any(m in message for m in _LIMIT_MARKERS):
             code = "QUERY_TOO_COMPLEX"
@@ -53,8 +53,6 @@ def code_error(error: GraphQLError, *, debug: bool) -> GraphQLError:
         else:
             code = "GRAPHQL_VALIDATION_FAILED"
         return _rebuild(error, message, {"code": code})
-    if isinstance(original, GraphQLError) and error.path is None:
-        return code_error(original, debug=debug)
     reference = uuid.uuid4().hex[:12]
     log.error(
         "unhandled error %s in %s: %s",
