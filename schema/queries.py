@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from schema.errors import NotFound, ValidationFailed
 from schema.permissions import Allow
+from schema.prefetch import connection_nodes, prefetch
 from schema.relay import Connection, Node, decode_cursor, decode_global_id
 from schema.types.ai import Evaluation
 from schema.types.recruiting import Application, ApplicationOutcome, Candidate, Interview, Job, JobStatusEnum
@@ -30,6 +31,9 @@ NODE_TYPES: dict[str, tuple[str, Any, str]] = {
 }
 
 
+_TYPE_OF = {"job": "Job", "candidate": "Candidate", "application": "Application", "interview": "Interview"}
+
+
 async def paginate(
     info: Info, entity: str, wrap: Callable[[Any], T], *, filters: dict[str, Any], first: int, after: str | None
 ) -> Connection[T]:
@@ -38,6 +42,7 @@ async def paginate(
         raise ValidationFailed(f"first must be between 0 and {limit}", field="first")
     after_id = decode_cursor(after)
     page = await info.context.store.list_rows(entity, filters=filters, first=first, after=after_id)
+    await prefetch(info, _TYPE_OF[entity], page.rows, connection_nodes(info))
     return Connection.build(
         page.rows, has_next=page.has_next, has_previous=after_id is not None, total=page.total, wrap=wrap
     )

@@ -52,7 +52,8 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        # PostgreSQL answers aware values already in UTC (the hub's sessions use UTC); SQLite naive ones.
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")

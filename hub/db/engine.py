@@ -35,7 +35,10 @@ class Database:
         if self.url.startswith("sqlite"):
             options["connect_args"] = {"timeout": 30}
         else:
-            options.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+            # Sessions run in UTC so timestamps come back in UTC without conversion.
+            options.update(
+                pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"}
+            )
         options.update(engine_options)
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         if self.url.startswith("sqlite"):

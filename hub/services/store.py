@@ -9,6 +9,7 @@ transaction ("writes commit first, then publish").
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import uuid
 from collections import defaultdict
@@ -43,6 +44,13 @@ PERSONAL_FIELDS: dict[str, dict[str, str]] = {
     "candidate": {"emails": "list", "phones": "list", "national_id": "text", "expected_salary": "text"},
     "resume": {"text": "text"},
 }
+
+
+@functools.cache
+def _columns(model: Any) -> tuple[Any, ...]:
+    """Every column of ``model``'s table: reads load plain rows, not ORM instances (much
+    cheaper for a page of hundreds)."""
+    return tuple(model.__table__.columns)
 
 
 class SqlStore:
@@ -100,38 +108,58 @@ class SqlStore:
                 where.append(getattr(model, name) == value)
         return model, where
 
+    async def _read(self, stmt: Any) -> list[Any]:
+        """Run a read on the session's connection as Core: plain rows, no ORM bookkeeping.
+
+        Core statements bypass the ORM's tenant criteria, so every read here carries
+        :meth:`_tenant` explicitly (the tenant-isolation tests cover each read)."""
+        async with self._lock:
+            connection = await self.session.connection()
+            rows = list((await connection.execute(stmt)).all())
+            await self._release()
+        return rows
+
+    def _tenant(self, model: Any) -> ColumnElement[bool]:
+        return model.__table__.c.tenant_id == self.viewer.tenant_id
+
     async def list_rows(self, entity: str, *, filters: dict[str, Any], first: int, after: uuid.UUID | None) -> Page:
         model, where = self._filtered(entity, filters)
-        page: Select[Any] = select(model).where(*where).order_by(model.id.desc()).limit(first + 1)
+        where.append(self._tenant(model))
+        total = select(func.count()).select_from(model.__table__).where(*where).scalar_subquery()
+        page: Select[Any] = (
+            select(*_columns(model), total.label("_total")).where(*where).order_by(model.id.desc()).limit(first + 1)
+        )
         if after is not None:
             page = page.where(model.id < after)
-        count = select(func.count()).select_from(model).where(*where)
-        async with self._lock:
-            rows = list((await self.session.scalars(page)).all())
-            total = (await self.session.execute(count)).scalar_one()
-            await self._release()
-        return Page(rows=rows[:first], has_next=len(rows) > first, total=total)
+        rows = await self._read(page)
+        if rows:
+            count = rows[0]._total
+        elif after is None:
+            count = 0
+        else:
+            count = (await self._read(select(func.count()).select_from(model.__table__).where(*where)))[0][0]
+        return Page(rows=rows[:first], has_next=len(rows) > first, total=count)
 
     async def rows_by_ids(self, entity: str, ids: Sequence[uuid.UUID]) -> list[Any | None]:
         model = ENTITIES[entity]
         if not ids:
             return []
-        stmt = select(model).where(model.id.in_(set(ids)), *self._own_rows(entity, model))
-        async with self._lock:
-            found = {row.id: row for row in (await self.session.scalars(stmt)).all()}
-            await self._release()
+        stmt = select(*_columns(model)).where(
+            self._tenant(model), model.id.in_(set(ids)), *self._own_rows(entity, model)
+        )
+        found = {row.id: row for row in await self._read(stmt)}
         return [found.get(i) for i in ids]
 
     async def rows_by_key(self, entity: str, key: str, values: Sequence[Any]) -> list[list[Any]]:
         model = ENTITIES[entity]
+        column = getattr(model, key)
         stmt = (
-            select(model).where(getattr(model, key).in_(set(values)), *self._own_rows(entity, model)).order_by(model.id)
+            select(*_columns(model))
+            .where(self._tenant(model), column.in_(set(values)), *self._own_rows(entity, model))
+            .order_by(model.id)
         )
-        async with self._lock:
-            rows = (await self.session.scalars(stmt)).all()
-            await self._release()
         groups: dict[Any, list[Any]] = defaultdict(list)
-        for row in rows:
+        for row in await self._read(stmt):
             groups[getattr(row, key)].append(row)
         return [groups.get(v, []) for v in values]
 

@@ -11,6 +11,7 @@ import strawberry
 from strawberry.types import Info
 
 from schema.personal import personal_field
+from schema.prefetch import related
 from schema.records import JobStatus
 from schema.relay import Connection, Node, encode_global_id
 
@@ -189,14 +190,12 @@ class Candidate(Node):
         )
 
     @strawberry.field
-    async def applications(self, info: Info) -> list[Application]:
-        rows = await info.context.loaders.applications_by_candidate.load(self._row.id)
-        return [Application.from_row(r) for r in rows]
+    def applications(self, info: Info) -> list[Application]:
+        return related(info, "applications_by_candidate", self._row.id, Application.from_row, many=True)
 
     @strawberry.field
-    async def resumes(self, info: Info) -> list[Resume]:
-        rows = await info.context.loaders.resumes_by_candidate.load(self._row.id)
-        return [Resume.from_row(r) for r in rows]
+    def resumes(self, info: Info) -> list[Resume]:
+        return related(info, "resumes_by_candidate", self._row.id, Resume.from_row, many=True)
 
 
 @strawberry.type(description="One step in an application's history, with who or what moved it.")
@@ -245,29 +244,24 @@ class Application(Node):
         )
 
     @strawberry.field
-    async def candidate(self, info: Info) -> Candidate:
-        return Candidate.from_row(await info.context.loaders.candidate.load(self._row.candidate_id))
+    def candidate(self, info: Info) -> Candidate:
+        return related(info, "candidate", self._row.candidate_id, Candidate.from_row, many=False)
 
     @strawberry.field
-    async def job(self, info: Info) -> Job:
-        return Job.from_row(await info.context.loaders.job.load(self._row.job_id))
+    def job(self, info: Info) -> Job:
+        return related(info, "job", self._row.job_id, Job.from_row, many=False)
 
     @strawberry.field(description="Stage changes, oldest first.")
-    async def history(self, info: Info) -> list[StageChange]:
-        rows = await info.context.loaders.history_by_application.load(self._row.id)
-        return [StageChange.from_row(r) for r in rows]
+    def history(self, info: Info) -> list[StageChange]:
+        return related(info, "history_by_application", self._row.id, StageChange.from_row, many=True)
 
     @strawberry.field
-    async def interviews(self, info: Info) -> list[Interview]:
-        rows = await info.context.loaders.interviews_by_application.load(self._row.id)
-        return [Interview.from_row(r) for r in rows]
+    def interviews(self, info: Info) -> list[Interview]:
+        return related(info, "interviews_by_application", self._row.id, Interview.from_row, many=True)
 
     @strawberry.field(description="The most recent AI evaluation of this application, if any.")
-    async def latest_evaluation(self, info: Info) -> Evaluation | None:
-        from schema.types.ai import Evaluation
-
-        row = await info.context.loaders.latest_evaluation.load(self._row.id)
-        return Evaluation.from_row(row) if row is not None else None
+    def latest_evaluation(self, info: Info) -> Evaluation | None:
+        return related(info, "latest_evaluation", self._row.id, Evaluation.from_row, many=False)
 
 
 @strawberry.type
@@ -299,8 +293,8 @@ class Interview(Node):
         )
 
     @strawberry.field
-    async def application(self, info: Info) -> Application:
-        return Application.from_row(await info.context.loaders.application.load(self._row.application_id))
+    def application(self, info: Info) -> Application:
+        return related(info, "application", self._row.application_id, Application.from_row, many=False)
 
 
 from schema.types.ai import Evaluation  # noqa: E402  (resolves the forward reference above)

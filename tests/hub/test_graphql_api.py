@@ -14,7 +14,8 @@ mutation($input: CreateJobInput!) { createJob(input: $input) { job { id title st
   requirements { mustHave niceToHave { skill weight } minYears } } } }
 """
 CREATE_CANDIDATE = """
-mutation($input: CreateCandidateInput!) { createCandidate(input: $input) { candidate { id firstName lastName emails phones } } }
+mutation($input: CreateCandidateInput!) {
+  createCandidate(input: $input) { candidate { id firstName lastName emails phones } } }
 """
 CREATE_APPLICATION = """
 mutation($input: CreateApplicationInput!) { createApplication(input: $input) { application { id stage
