@@ -57,6 +57,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        runtime.events.start()
         yield
         await runtime.close()
 

@@ -13,8 +13,9 @@ import redis
 import strawberry
 
 from hub.db import Database
+from hub.events import EventBus
 from hub.queues import Queues
-from hub.redis import sync_redis
+from hub.redis import async_redis, sync_redis
 from hub.services.auth import Authenticator
 from hub.services.vault import PlainVault, Vault
 from hub.settings import Settings
@@ -33,6 +34,7 @@ class Runtime:
     auth: Authenticator
     vault: Vault
     schema: strawberry.Schema
+    events: EventBus
     extras: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -56,8 +58,11 @@ class Runtime:
             auth=Authenticator(settings, db),
             vault=vault or PlainVault(),
             schema=schema,
+            events=EventBus(db, async_redis(settings.redis_url), settings.redis_prefix),
         )
 
     async def close(self) -> None:
+        await self.events.stop()
+        await self.events.redis.aclose()
         await self.db.dispose()
         self.redis.close()

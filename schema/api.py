@@ -10,6 +10,7 @@ from strawberry.schema.config import StrawberryConfig
 from schema.extensions import schema_extensions
 from schema.mutations import Mutation
 from schema.queries import Query
+from schema.subscriptions import Subscription
 from schema.types.ai import Evaluation
 from schema.types.recruiting import Application, Candidate, Interview, Job, Resume
 
@@ -29,6 +30,7 @@ def build_schema(*, extensions: list[Any] | None = None) -> strawberry.Schema:
     return HubSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[Job, Candidate, Resume, Application, Interview, Evaluation],
         extensions=schema_extensions() if extensions is None else extensions,
         config=StrawberryConfig(auto_camel_case=True),

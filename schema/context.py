@@ -8,7 +8,7 @@ the :class:`Context` of every request.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from schema.loaders import Loaders
 
-__all__ = ["ROLES", "Context", "FieldPresenter", "Page", "RecruitingStore", "Viewer"]
+__all__ = ["ROLES", "Context", "EventEnvelope", "EventStream", "FieldPresenter", "Page", "RecruitingStore", "Viewer"]
 
 ROLES = ("admin", "hr", "interviewer", "approver", "candidate", "integrator")
 
@@ -71,6 +71,28 @@ class FieldPresenter(Protocol):
     def present(self, entity: str, field: str, row: Any, subject_candidate_id: uuid.UUID | None) -> Any: ...
 
 
+@dataclass(frozen=True)
+class EventEnvelope:
+    """A thin event as it travels the stream: type and ids, never personal data."""
+
+    cursor: str
+    event_id: str
+    type: str
+    entity: str | None
+    entity_id: uuid.UUID | None
+    occurred_at: datetime
+    data: dict[str, Any]
+
+
+class EventStream(Protocol):
+    """The tenant's ordered, resumable event stream."""
+
+    def subscribe(self, tenant_id: uuid.UUID, *, after: str | None) -> AsyncIterator[EventEnvelope]:
+        """Events after ``after`` (replayed), then live ones; raises ``ResyncRequired`` when
+        ``after`` is older than the stream's retention."""
+        ...
+
+
 @dataclass
 class Context:
     viewer: Viewer
@@ -78,6 +100,7 @@ class Context:
     presenter: FieldPresenter
     loaders: Loaders
     settings: Any = None
+    events: EventStream | None = None
     services: dict[str, Any] = field(default_factory=dict)
     request: Any = None
     now: datetime | None = None

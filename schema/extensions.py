@@ -39,6 +39,8 @@ _LIMIT_MARKERS = ("exceeds maximum operation depth", "aliases found", "more than
 def code_error(error: GraphQLError, *, debug: bool) -> GraphQLError:
     """Give ``error`` a stable ``extensions.code`` and a message safe to show."""
     original = error.original_error
+    if original is None and error.extensions and "code" in error.extensions:
+        return error  # already coded (a streamed result passes through twice)
     if isinstance(original, HubError):
         message = original.message if (original.expose or debug) else "Internal server error."
         return _rebuild(error, message, original.to_extensions())
@@ -81,11 +83,18 @@ class CodedErrors(SchemaExtension):
     def __init__(self, *, debug: bool = False) -> None:
         self.debug = debug
 
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
+    def _code(self, result: Any) -> None:
         if result is not None and getattr(result, "errors", None):
             result.errors = [code_error(e, debug=self.debug) for e in result.errors]
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        self._code(self.execution_context.result)
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Each subscription event leaves through here before it reaches the client."""
+        self._code(result)
+        yield None
 
 
 def _max_directives(limit: int) -> type[ValidationRule]:

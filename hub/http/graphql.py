@@ -20,6 +20,7 @@ from graphql.error import GraphQLError, GraphQLSyntaxError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from hub.http.sse import sse_response
 from hub.runtime import Runtime
 from hub.services.presenter import Presenter
 from hub.services.store import SqlStore
@@ -102,6 +103,9 @@ class GraphQLEndpoint:
         except HubError as error:
             return JSONResponse(_error_body(error), status_code=error.http_status, media_type=media)
 
+        if "text/event-stream" in request.headers.get("accept", "") and not batch and request.method == "POST":
+            return await self._stream(viewer, params[0])
+
         results = [await self.execute(viewer, p, request) for p in params]
         bodies = [body for body, _ in results]
         status = 200
@@ -115,7 +119,7 @@ class GraphQLEndpoint:
         """Run one operation for ``viewer``; answer (body, was it a request error)."""
         runtime = self.runtime
         async with runtime.db.session(viewer.tenant_id) as session:
-            store = SqlStore(session, viewer, runtime.vault)
+            store = SqlStore(session, viewer, runtime.vault, on_commit=runtime.events.nudge)
             context = Context(
                 viewer=viewer,
                 store=store,
@@ -123,6 +127,7 @@ class GraphQLEndpoint:
                 loaders=Loaders(store),
                 settings=runtime.settings,
                 request=request,
+                events=runtime.events,
                 services=runtime.extras,
             )
             result = await runtime.schema.execute(
@@ -138,6 +143,26 @@ class GraphQLEndpoint:
         if not request_error:
             body["data"] = result.data
         return body, request_error
+
+    async def _stream(self, viewer: Viewer, params: dict[str, Any]) -> Response:
+        runtime = self.runtime
+        session_cm = runtime.db.session(viewer.tenant_id)
+        session = await session_cm.__aenter__()
+        store = SqlStore(session, viewer, runtime.vault, release_after_read=True, on_commit=runtime.events.nudge)
+        context = Context(
+            viewer=viewer,
+            store=store,
+            presenter=Presenter(viewer, runtime.vault),
+            loaders=Loaders(store),
+            settings=runtime.settings,
+            events=runtime.events,
+            services=runtime.extras,
+        )
+
+        async def close() -> None:
+            await session_cm.__aexit__(None, None, None)
+
+        return sse_response(runtime.schema, params, context, debug=runtime.settings.development, on_close=close)
 
     async def _read_json(self, request: Request) -> Any:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()

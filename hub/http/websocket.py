@@ -43,13 +43,16 @@ class WsContext:
         viewer: Viewer = await self.runtime.auth.authenticate(header if isinstance(header, str) else None)
         self._session_cm = self.runtime.db.session(viewer.tenant_id)
         self._session = await self._session_cm.__aenter__()
-        store = SqlStore(self._session, viewer, self.runtime.vault, release_after_read=True)
+        store = SqlStore(
+            self._session, viewer, self.runtime.vault, release_after_read=True, on_commit=self.runtime.events.nudge
+        )
         self._context = Context(
             viewer=viewer,
             store=store,
             presenter=Presenter(viewer, self.runtime.vault),
             loaders=Loaders(store),
             settings=self.runtime.settings,
+            events=self.runtime.events,
             services=self.runtime.extras,
         )
 

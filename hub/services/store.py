@@ -13,7 +13,7 @@ import functools
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
@@ -55,8 +55,15 @@ def _columns(model: Any) -> tuple[Any, ...]:
 
 class SqlStore:
     def __init__(
-        self, session: AsyncSession, viewer: Viewer, vault: Vault, *, release_after_read: bool = False
+        self,
+        session: AsyncSession,
+        viewer: Viewer,
+        vault: Vault,
+        *,
+        release_after_read: bool = False,
+        on_commit: Callable[[], None] | None = None,
     ) -> None:
+        self.on_commit = on_commit
         self.session = session
         self.viewer = viewer
         self.vault = vault
@@ -189,8 +196,12 @@ class SqlStore:
             out[name] = self.vault.seal(self.viewer.tenant_id, entity, name, row.id, text)
         return out
 
-    def _event(self, type_: str, entity: str, row_id: uuid.UUID, **data: Any) -> None:
-        self.session.add(m.Event(type=type_, entity=entity, entity_id=row_id, data=data))
+    def _event(self, type_: str, entity: str, row: Any, **data: Any) -> None:
+        if entity == "application":  # ids only: subscribers filter by job or candidate
+            data.update(job_id=str(row.job_id), candidate_id=str(row.candidate_id))
+        elif hasattr(row, "application_id") and row.application_id is not None:
+            data["application_id"] = str(row.application_id)
+        self.session.add(m.Event(type=type_, entity=entity, entity_id=row.id, data=data))
 
     async def create(self, entity: str, values: dict[str, Any]) -> Any:
         self._require_staff()
@@ -215,7 +226,7 @@ class SqlStore:
                         actor_id=str(self.viewer.principal_id),
                     )
                 )
-            self._event(f"{entity}.created", entity, row.id)
+            self._event(f"{entity}.created", entity, row)
             await self._commit()
         return row
 
@@ -226,7 +237,7 @@ class SqlStore:
             for name, value in self._seal(entity, row, values).items():
                 setattr(row, name, value)
             row.updated_at = utcnow()
-            self._event(f"{entity}.updated", entity, row.id, fields=sorted(values))
+            self._event(f"{entity}.updated", entity, row, fields=sorted(values))
             await self._commit()
         return row
 
@@ -254,7 +265,7 @@ class SqlStore:
             app.stage = to_stage
             app.stage_count += 1
             app.last_stage_change_at = app.updated_at = utcnow()
-            self._event("application.stage_changed", "application", app.id, to_stage=to_stage)
+            self._event("application.stage_changed", "application", app, to_stage=to_stage)
             await self._commit()
         return app
 
@@ -280,3 +291,5 @@ class SqlStore:
         except IntegrityError:
             await self.session.rollback()
             raise Conflict("this would duplicate an existing record") from None
+        if self.on_commit is not None:
+            self.on_commit()  # events were committed with the change: publish them now

@@ -13,17 +13,21 @@ from hub.db.base import Base, TenantScoped
 
 
 class Event(TenantScoped, Base):
-    """A thin event (type and ids), committed with the change it describes; the relay
-    publishes it and stamps ``published_at``."""
+    """A thin event (type and ids), committed with the change it describes. The relay
+    publishes it: gives it the tenant's next ``seq`` (the subscription cursor), stamps
+    ``published_at`` and fans it out on Redis. This table is the durable log replays read."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_unpublished", "published_at", "created_at"),)
+    __table_args__ = (
+        Index("ix_events_unpublished", "published_at", "created_at"),
+        UniqueConstraint("tenant_id", "seq"),
+    )
     type: Mapped[str] = mapped_column(String(80))
     entity: Mapped[str | None] = mapped_column(String(40), default=None)
     entity_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     published_at: Mapped[datetime | None] = mapped_column(default=None)
-    stream_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    seq: Mapped[int | None] = mapped_column(BigInteger, default=None)
 
 
 class AuditLog(TenantScoped, Base):
