@@ -1,0 +1,7 @@
+"""``python -m simulators``: see `simulators.cli`."""
+
+import sys
+
+from simulators.cli import main
+
+sys.exit(main())
