@@ -109,7 +109,7 @@ def worker(
 
 
 @app.command()
-def migrate(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+def migrate(revision: Annotated[str, typer.Argument(help="Target revision (default: every head).")] = "heads") -> None:
     """Apply database migrations up to REVISION."""
     from hub.db.migrate import upgrade
 

@@ -138,6 +138,7 @@ async def seed_demo(db: Database, vault: Vault, *, candidates: int = 40, seed: i
         tenant = m.Tenant(slug=DEMO_SLUG, name="示例科技 Demo Co.")
         session.add(tenant)
         await session.commit()
+    await vault.prepare(tenant.id)
     rng = random.Random(seed)  # noqa: S311  (deterministic demo data, not secrets)
     viewer = _system_viewer(tenant.id)
     async with db.session(tenant.id) as session:

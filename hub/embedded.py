@@ -20,7 +20,7 @@ from hub.db import models as m
 from hub.db.migrate import upgrade
 from hub.demo import seed_demo
 from hub.services.auth import mint_token
-from hub.services.vault import PlainVault
+from hub.services.crypto import PolicyVault
 from hub.settings import Settings
 
 __all__ = ["prepare_embedded"]
@@ -68,7 +68,7 @@ def prepare_embedded(
 async def _seed(settings: Settings) -> str:
     db = Database(settings)
     try:
-        tenant_id, _ = await seed_demo(db, PlainVault())
+        tenant_id, _ = await seed_demo(db, PolicyVault.from_settings(settings, db))
         async with db.session(tenant_id) as session:
             hr = (await session.scalars(select(m.Principal).where(m.Principal.email == "hr@demo.example"))).first()
             if hr is None:

@@ -17,7 +17,8 @@ from hub.events import EventBus
 from hub.queues import Queues
 from hub.redis import async_redis, sync_redis
 from hub.services.auth import Authenticator
-from hub.services.vault import PlainVault, Vault
+from hub.services.crypto import PolicyVault
+from hub.services.vault import Vault
 from hub.settings import Settings
 from schema.api import build_schema
 from schema.extensions import schema_extensions
@@ -56,7 +57,7 @@ class Runtime:
             redis=connection,
             queues=Queues(connection, prefix=settings.redis_prefix, default_timeout=settings.job_timeout_seconds),
             auth=Authenticator(settings, db),
-            vault=vault or PlainVault(),
+            vault=vault or PolicyVault.from_settings(settings, db),
             schema=schema,
             events=EventBus(db, async_redis(settings.redis_url), settings.redis_prefix),
         )

@@ -1,4 +1,5 @@
-"""The one schema: ``build_schema(...)`` assembles query, mutation and subscription roots."""
+"""The one schema: ``build_schema(...)`` merges each domain's roots into Query, Mutation
+and Subscription. A domain adds its root class to the tuples below, nothing else."""
 
 from __future__ import annotations
 
@@ -6,15 +7,21 @@ from typing import Any
 
 import strawberry
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 
 from schema.extensions import schema_extensions
-from schema.mutations import Mutation
-from schema.queries import Query
-from schema.subscriptions import Subscription
+from schema.mutations import RecruitingMutation
+from schema.queries import RecruitingQuery
+from schema.subscriptions import EventSubscription
 from schema.types.ai import Evaluation
 from schema.types.recruiting import Application, Candidate, Interview, Job, Resume
 
-__all__ = ["build_schema", "sdl"]
+__all__ = ["MUTATION_ROOTS", "QUERY_ROOTS", "SUBSCRIPTION_ROOTS", "build_schema", "sdl"]
+
+QUERY_ROOTS: tuple[type, ...] = (RecruitingQuery,)
+MUTATION_ROOTS: tuple[type, ...] = (RecruitingMutation,)
+SUBSCRIPTION_ROOTS: tuple[type, ...] = (EventSubscription,)
+NODE_CLASSES: list[type] = [Job, Candidate, Resume, Application, Interview, Evaluation]
 
 
 class HubSchema(strawberry.Schema):
@@ -28,10 +35,10 @@ class HubSchema(strawberry.Schema):
 def build_schema(*, extensions: list[Any] | None = None) -> strawberry.Schema:
     """The hub's schema. ``extensions`` defaults to production limits with introspection off."""
     return HubSchema(
-        query=Query,
-        mutation=Mutation,
-        subscription=Subscription,
-        types=[Job, Candidate, Resume, Application, Interview, Evaluation],
+        query=merge_types("Query", QUERY_ROOTS),
+        mutation=merge_types("Mutation", MUTATION_ROOTS),
+        subscription=merge_types("Subscription", SUBSCRIPTION_ROOTS),
+        types=NODE_CLASSES,
         extensions=schema_extensions() if extensions is None else extensions,
         config=StrawberryConfig(auto_camel_case=True),
     )

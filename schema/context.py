@@ -8,7 +8,7 @@ the :class:`Context` of every request.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -102,5 +102,7 @@ class Context:
     settings: Any = None
     events: EventStream | None = None
     services: dict[str, Any] = field(default_factory=dict)
+    #: Appends the audited reads collected so far (long-lived subscriptions call it per event).
+    audit_flush: Callable[[], Awaitable[None]] | None = None
     request: Any = None
     now: datetime | None = None

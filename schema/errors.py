@@ -16,6 +16,7 @@ Hierarchy::
     ├── Conflict                  CONFLICT
     ├── ConsentRequired           CONSENT_REQUIRED
     ├── ResyncRequired            RESYNC_REQUIRED
+    ├── DataUnavailable           DATA_UNAVAILABLE    (a stored value failed its integrity check)
     └── UpstreamFailed            UPSTREAM_ERROR
 
 A client never sees a stack trace: an unexpected exception becomes ``INTERNAL`` with a
@@ -31,6 +32,7 @@ __all__ = [
     "BadRequestError",
     "Conflict",
     "ConsentRequired",
+    "DataUnavailable",
     "Forbidden",
     "HubError",
     "NotFound",
@@ -65,12 +67,19 @@ class BadRequestError(HubError):
     http_status = 400
 
 
+def _camel(path: str) -> str:
+    """``to_stage`` -> ``toStage``: field paths are reported as the client spells them."""
+    return ".".join(
+        part.split("_")[0] + "".join(w[:1].upper() + w[1:] for w in part.split("_")[1:]) for part in path.split(".")
+    )
+
+
 class ValidationFailed(BadRequestError):
     code = "VALIDATION_FAILED"
 
     def __init__(self, message: str, *, field: str | None = None, **extensions: Any) -> None:
         if field is not None:
-            extensions["field"] = field
+            extensions["field"] = _camel(field)
         super().__init__(message, **extensions)
 
 
@@ -124,6 +133,14 @@ class ConsentRequired(HubError):
 class ResyncRequired(HubError):
     code = "RESYNC_REQUIRED"
     http_status = 409
+
+
+class DataUnavailable(HubError):
+    """A protected value could not be opened (tampered, moved, or its key is gone). The
+    message never says more: not whose value, not which key."""
+
+    code = "DATA_UNAVAILABLE"
+    http_status = 500
 
 
 class UpstreamFailed(HubError):

@@ -28,7 +28,7 @@ from schema.types.recruiting import (
     JobStatusEnum,
 )
 
-__all__ = ["Mutation"]
+__all__ = ["RecruitingMutation"]
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}$")
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()\-]{5,24}$")
@@ -266,7 +266,7 @@ def _candidate_values(inp: CreateCandidateInput | UpdateCandidateInput) -> dict[
 
 
 @strawberry.type
-class Mutation:
+class RecruitingMutation:
     @strawberry.mutation(extensions=_guard("write:jobs"))
     async def create_job(self, info: Info, input: CreateJobInput) -> JobPayload:
         row = await info.context.store.create("job", _job_values(input))

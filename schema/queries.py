@@ -17,7 +17,7 @@ from schema.relay import Connection, Node, decode_cursor, decode_global_id
 from schema.types.ai import Evaluation
 from schema.types.recruiting import Application, ApplicationOutcome, Candidate, Interview, Job, JobStatusEnum
 
-__all__ = ["NODE_TYPES", "Query", "paginate"]
+__all__ = ["NODE_TYPES", "RecruitingQuery", "paginate"]
 
 T = TypeVar("T")
 
@@ -61,7 +61,16 @@ class JobFilter:
 
 @strawberry.input
 class CandidateFilter:
-    search: str | None = strawberry.field(default=None, description="Case-insensitive match on names.")
+    search: str | None = strawberry.field(
+        default=None,
+        description="Names. Where the tenant's policy encrypts names, an exact (normalized) match on first, "
+        "last or full name through a blind index; otherwise a case-insensitive substring match.",
+    )
+    email: str | None = strawberry.field(default=None, description="Exact email, matched through a blind index.")
+    phone: str | None = strawberry.field(
+        default=None, description="Phone in any common spelling (normalized to E.164)."
+    )
+    national_id: str | None = strawberry.field(default=None, description="Exact national id (blind index).")
     job_id: strawberry.ID | None = None
     stage: str | None = None
     updated_after: datetime | None = None
@@ -88,10 +97,10 @@ def _filters(obj: Any, ids: dict[str, str]) -> dict[str, Any]:
             value = decode_global_id(value, expect=ids[name])[1]
         elif hasattr(value, "value"):
             value = value.value
-        if name == "search":
+        if name in ("search", "email", "phone", "national_id"):
             value = value.strip()
-            if not value or len(value) > 100:
-                raise ValidationFailed("search must be 1 to 100 characters", field="search")
+            if not value or len(value) > 320:
+                raise ValidationFailed(f"{name} must be 1 to 320 characters", field=name)
         out[name] = value
     return out
 
@@ -105,7 +114,7 @@ class Viewer:
 
 
 @strawberry.type
-class Query:
+class RecruitingQuery:
     @strawberry.field(description="The signed-in principal.")
     def viewer(self, info: Info) -> Viewer:
         v = info.context.viewer

@@ -21,7 +21,7 @@ from schema.errors import ValidationFailed
 from schema.queries import NODE_TYPES, _load_nodes
 from schema.relay import Node, decode_global_id, encode_global_id
 
-__all__ = ["HubEvent", "Subscription"]
+__all__ = ["EventSubscription", "HubEvent"]
 
 _TYPE_OF_ENTITY = {entity: type_name for type_name, (entity, _gql, _action) in NODE_TYPES.items()}
 
@@ -57,7 +57,10 @@ async def _stream(info: Info, after: str | None, keep: Any) -> AsyncGenerator[Hu
     events = info.context.events
     if events is None:
         raise ValidationFailed("subscriptions are not available on this transport")
+    flush = info.context.audit_flush
     async for envelope in events.subscribe(info.context.viewer.tenant_id, after=after):
+        if flush is not None:
+            await flush()  # the reads of the event pushed before this one
         if not keep(envelope):
             continue
         event = await _present(info, envelope)
@@ -66,7 +69,7 @@ async def _stream(info: Info, after: str | None, keep: Any) -> AsyncGenerator[Hu
 
 
 @strawberry.type
-class Subscription:
+class EventSubscription:
     @strawberry.subscription(description="Every event of the tenant (optionally of some types), resumable.")
     async def events(
         self, info: Info, types: list[str] | None = None, after: str | None = None

@@ -26,6 +26,8 @@ from hub.settings import Settings
 ADMIN_PG_URL = os.environ.get("HUB_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 JWT_SECRET = "test-secret-" + "x" * 40
+#: A fixed key-encryption key for the test run (base64url of 32 bytes).
+TEST_KEK = "dGVzdC1rZWstMDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY="
 
 
 def _libpq(url: str) -> str:
@@ -91,7 +93,13 @@ def cleanup_redis(client: redis_lib.Redis, prefix: str) -> None:
 @pytest.fixture
 def settings(pg_url: str, redis_prefix: str) -> Settings:
     return Settings.from_env(
-        {}, env="test", database_url=pg_url, redis_url=REDIS_URL, redis_prefix=redis_prefix, jwt_secret=JWT_SECRET
+        {},
+        env="test",
+        database_url=pg_url,
+        redis_url=REDIS_URL,
+        redis_prefix=redis_prefix,
+        jwt_secret=JWT_SECRET,
+        kek=TEST_KEK,
     )
 
 
@@ -108,7 +116,13 @@ def sqlite_settings(tmp_path: Any, redis_prefix: str) -> Settings:
     url = f"sqlite+aiosqlite:///{path}"
     upgrade(url)
     return Settings.from_env(
-        {}, env="test", database_url=url, redis_url=REDIS_URL, redis_prefix=redis_prefix, jwt_secret=JWT_SECRET
+        {},
+        env="test",
+        database_url=url,
+        redis_url=REDIS_URL,
+        redis_prefix=redis_prefix,
+        jwt_secret=JWT_SECRET,
+        kek=TEST_KEK,
     )
 
 

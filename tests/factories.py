@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from hub.db import Database
 from hub.db import models as m
 from hub.services.auth import mint_token
+from hub.services.crypto import PolicyVault
+from hub.services.store import SqlStore
 from hub.settings import Settings
+from schema.context import Viewer
 
 
 @dataclass
@@ -57,3 +62,15 @@ def gql_ok(response: Any) -> dict[str, Any]:
     assert response.status_code == 200, body
     assert "errors" not in body, body["errors"]
     return body["data"]
+
+
+@asynccontextmanager
+async def open_store(db: Database, settings: Settings, tenant_id: uuid.UUID, *roles: str) -> AsyncIterator[SqlStore]:
+    """The store as a staff member of ``tenant_id`` uses it, with the tenant's real vault."""
+    vault = PolicyVault.from_settings(settings, db)
+    await vault.prepare(tenant_id)
+    viewer = Viewer(
+        principal_id=uuid.uuid4(), tenant_id=tenant_id, kind="user", name="test", roles=frozenset(roles or ("hr",))
+    )
+    async with db.session(tenant_id) as session:
+        yield SqlStore(session, viewer, vault)

@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 
 from hub.http.sse import sse_response
 from hub.runtime import Runtime
+from hub.services.audit import AuditTrail
 from hub.services.presenter import Presenter
 from hub.services.store import SqlStore
 from schema.context import Context, Viewer
@@ -118,12 +119,14 @@ class GraphQLEndpoint:
     ) -> tuple[dict[str, Any], bool]:
         """Run one operation for ``viewer``; answer (body, was it a request error)."""
         runtime = self.runtime
+        await runtime.vault.prepare(viewer.tenant_id)
+        audit = AuditTrail(runtime.db, viewer)
         async with runtime.db.session(viewer.tenant_id) as session:
-            store = SqlStore(session, viewer, runtime.vault, on_commit=runtime.events.nudge)
+            store = SqlStore(session, viewer, runtime.vault, on_commit=runtime.events.nudge, audit=audit)
             context = Context(
                 viewer=viewer,
                 store=store,
-                presenter=Presenter(viewer, runtime.vault),
+                presenter=Presenter(viewer, runtime.vault, audit),
                 loaders=Loaders(store),
                 settings=runtime.settings,
                 request=request,
@@ -136,6 +139,7 @@ class GraphQLEndpoint:
                 context_value=context,
                 operation_name=params.get("operationName"),
             )
+        await audit.flush()  # the audit entries are durable before the data leaves
         body: dict[str, Any] = {}
         if result.errors:
             body["errors"] = [e.formatted for e in result.errors]
@@ -146,21 +150,29 @@ class GraphQLEndpoint:
 
     async def _stream(self, viewer: Viewer, params: dict[str, Any]) -> Response:
         runtime = self.runtime
+        await runtime.vault.prepare(viewer.tenant_id)
+        audit = AuditTrail(runtime.db, viewer)
         session_cm = runtime.db.session(viewer.tenant_id)
         session = await session_cm.__aenter__()
-        store = SqlStore(session, viewer, runtime.vault, release_after_read=True, on_commit=runtime.events.nudge)
+        store = SqlStore(
+            session, viewer, runtime.vault, release_after_read=True, on_commit=runtime.events.nudge, audit=audit
+        )
         context = Context(
             viewer=viewer,
             store=store,
-            presenter=Presenter(viewer, runtime.vault),
+            presenter=Presenter(viewer, runtime.vault, audit),
             loaders=Loaders(store),
             settings=runtime.settings,
             events=runtime.events,
             services=runtime.extras,
+            audit_flush=audit.flush,
         )
 
         async def close() -> None:
-            await session_cm.__aexit__(None, None, None)
+            try:
+                await audit.flush()
+            finally:
+                await session_cm.__aexit__(None, None, None)
 
         return sse_response(runtime.schema, params, context, debug=runtime.settings.development, on_close=close)
 

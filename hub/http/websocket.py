@@ -19,6 +19,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from hub.runtime import Runtime
+from hub.services.audit import AuditTrail
 from hub.services.presenter import Presenter
 from hub.services.store import SqlStore
 from schema.context import Context, Viewer
@@ -41,19 +42,27 @@ class WsContext:
         params = self.connection_params if isinstance(self.connection_params, dict) else {}
         header = params.get("authorization") or params.get("Authorization")
         viewer: Viewer = await self.runtime.auth.authenticate(header if isinstance(header, str) else None)
+        await self.runtime.vault.prepare(viewer.tenant_id)
+        audit = AuditTrail(self.runtime.db, viewer)
         self._session_cm = self.runtime.db.session(viewer.tenant_id)
         self._session = await self._session_cm.__aenter__()
         store = SqlStore(
-            self._session, viewer, self.runtime.vault, release_after_read=True, on_commit=self.runtime.events.nudge
+            self._session,
+            viewer,
+            self.runtime.vault,
+            release_after_read=True,
+            on_commit=self.runtime.events.nudge,
+            audit=audit,
         )
         self._context = Context(
             viewer=viewer,
             store=store,
-            presenter=Presenter(viewer, self.runtime.vault),
+            presenter=Presenter(viewer, self.runtime.vault, audit),
             loaders=Loaders(store),
             settings=self.runtime.settings,
             events=self.runtime.events,
             services=self.runtime.extras,
+            audit_flush=audit.flush,
         )
 
     def __getattr__(self, name: str) -> Any:

@@ -16,13 +16,13 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db import models as m
 from hub.db.base import new_id, utcnow
-from hub.services.vault import Vault
+from hub.services.vault import Vault, reveal
 from schema.context import Page, Viewer
 from schema.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from schema.relay import NOT_FOUND_MESSAGE
@@ -39,9 +39,18 @@ ENTITIES: dict[str, type[Any]] = {
     "evaluation": m.Evaluation,
 }
 
-#: Stored through the vault (sealed per the tenant's policy); lists are JSON-encoded first.
+#: Columns that hold personal values and how they are stored: ``text``, or ``list`` (JSON-encoded
+#: before sealing). Whether a value is encrypted and indexed is the tenant policy's decision.
 PERSONAL_FIELDS: dict[str, dict[str, str]] = {
-    "candidate": {"emails": "list", "phones": "list", "national_id": "text", "expected_salary": "text"},
+    "candidate": {
+        "first_name": "text",
+        "last_name": "text",
+        "emails": "list",
+        "phones": "list",
+        "national_id": "text",
+        "locations": "list",
+        "expected_salary": "text",
+    },
     "resume": {"text": "text"},
 }
 
@@ -62,7 +71,9 @@ class SqlStore:
         *,
         release_after_read: bool = False,
         on_commit: Callable[[], None] | None = None,
+        audit: Any = None,
     ) -> None:
+        self.audit = audit
         self.on_commit = on_commit
         self.session = session
         self.viewer = viewer
@@ -104,10 +115,47 @@ class SqlStore:
         for name, value in filters.items():
             if name == "updated_after":
                 where.append(model.updated_at > value)
+            elif (
+                name == "search"
+                and entity == "candidate"
+                and self.vault.encrypts(self.viewer.tenant_id, "candidate", "first_name")
+            ):
+                # Encrypted names: exact (normalized) match on first, last or full name via blind
+                # indexes (each field has its own key; full names are indexed with the first-name key).
+                tenant = self.viewer.tenant_id
+                d_first = self.vault.lookup_digest(tenant, "candidate", "first_name", value) or "-"
+                d_last = self.vault.lookup_digest(tenant, "candidate", "last_name", value) or "-"
+                bi = m.BlindIndex
+                where.append(
+                    model.id.in_(
+                        select(bi.record_id).where(
+                            bi.tenant_id == tenant,
+                            bi.entity == "candidate",
+                            or_(
+                                (bi.field == "first_name") & (bi.digest == d_first),
+                                (bi.field == "last_name") & (bi.digest == d_last),
+                                (bi.field == "full_name") & (bi.digest == d_first),
+                            ),
+                        )
+                    )
+                )
             elif name == "search":
                 pattern = f"%{value.lower()}%"
                 columns = [model.title] if entity == "job" else [model.first_name, model.last_name]
                 where.append(or_(*(func.lower(c).like(pattern) for c in columns)))
+            elif entity == "candidate" and name in ("email", "phone", "national_id"):
+                field = {"email": "emails", "phone": "phones", "national_id": "national_id"}[name]
+                digest = self.vault.lookup_digest(self.viewer.tenant_id, "candidate", field, value)
+                where.append(
+                    model.id.in_(
+                        select(m.BlindIndex.record_id).where(
+                            m.BlindIndex.tenant_id == self.viewer.tenant_id,
+                            m.BlindIndex.entity == "candidate",
+                            m.BlindIndex.field == field,
+                            m.BlindIndex.digest == (digest or "-"),
+                        )
+                    )
+                )
             elif entity == "candidate" and name in ("job_id", "stage"):
                 column = m.Application.job_id if name == "job_id" else m.Application.stage
                 where.append(model.id.in_(select(m.Application.candidate_id).where(column == value)))
@@ -182,19 +230,59 @@ class SqlStore:
         if self.viewer.roles == frozenset({"candidate"}):
             raise Forbidden("candidates cannot change recruiting records")
 
-    def _seal(self, entity: str, row: Any, values: dict[str, Any]) -> dict[str, Any]:
+    async def _seal(self, entity: str, row: Any, values: dict[str, Any]) -> dict[str, Any]:
+        """Seal personal values per policy and refresh their blind indexes (same transaction)."""
         personal = PERSONAL_FIELDS.get(entity, {})
         out = dict(values)
+        tenant = self.viewer.tenant_id
         for name, kind in personal.items():
             if name not in out:
                 continue
             value = out[name]
-            if value is None or value == []:
+            items = [] if value is None else (list(value) if kind == "list" else [value])
+            digests = self.vault.blind_indexes(tenant, entity, name, items)
+            await self.session.execute(
+                delete(m.BlindIndex).where(
+                    m.BlindIndex.entity == entity, m.BlindIndex.field == name, m.BlindIndex.record_id == row.id
+                )
+            )
+            self.session.add_all(m.BlindIndex(entity=entity, field=name, digest=d, record_id=row.id) for d in digests)
+            if entity == "candidate" and name in ("first_name", "last_name"):
+                full = self._full_name({**self._current_names(row), **out})
+                fulls = self.vault.blind_indexes(tenant, entity, "first_name", full)
+                await self.session.execute(
+                    delete(m.BlindIndex).where(
+                        m.BlindIndex.entity == entity,
+                        m.BlindIndex.field == "full_name",
+                        m.BlindIndex.record_id == row.id,
+                    )
+                )
+                self.session.add_all(
+                    m.BlindIndex(entity=entity, field="full_name", digest=d, record_id=row.id) for d in fulls
+                )
+            if self.audit is not None:
+                self.audit.record("write", entity, name, row.id, allowed=True)
+            if not items:
                 out[name] = None
                 continue
-            text = json.dumps(value, ensure_ascii=False) if kind == "list" else value
-            out[name] = self.vault.seal(self.viewer.tenant_id, entity, name, row.id, text)
+            text = json.dumps(items, ensure_ascii=False) if kind == "list" else value
+            out[name] = self.vault.seal(tenant, entity, name, row.id, text)
         return out
+
+    def _current_names(self, row: Any) -> dict[str, Any]:
+        names = {}
+        for name in ("first_name", "last_name"):
+            stored = getattr(row, name, None)
+            if stored is not None:
+                names[name] = reveal(self.vault.open(self.viewer.tenant_id, "candidate", name, row.id, stored))
+        return names
+
+    @staticmethod
+    def _full_name(values: dict[str, Any]) -> list[str]:
+        first, last = values.get("first_name") or "", values.get("last_name") or ""
+        if not first or not last:
+            return []
+        return [f"{last}{first}", f"{first} {last}", f"{last} {first}"]
 
     def _event(self, type_: str, entity: str, row: Any, **data: Any) -> None:
         if entity == "application":  # ids only: subscribers filter by job or candidate
@@ -212,7 +300,7 @@ class SqlStore:
             if entity == "interview":
                 await self._get_locked("application", values["application_id"])
             row = model(id=new_id())
-            for name, value in self._seal(entity, row, values).items():
+            for name, value in (await self._seal(entity, row, values)).items():
                 setattr(row, name, value)
             self.session.add(row)
             if entity == "application":
@@ -234,7 +322,7 @@ class SqlStore:
         self._require_staff()
         async with self._lock:
             row = await self._get_locked(entity, row_id)
-            for name, value in self._seal(entity, row, values).items():
+            for name, value in (await self._seal(entity, row, values)).items():
                 setattr(row, name, value)
             row.updated_at = utcnow()
             self._event(f"{entity}.updated", entity, row, fields=sorted(values))

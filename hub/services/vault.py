@@ -1,28 +1,36 @@
-"""Sealing personal values for storage, and opening them again.
+"""The vault protocol: how the store seals personal values and the presenter opens them.
 
-The store seals every personal field through a :class:`Vault` before it reaches a
-column; the presenter opens it for a viewer allowed to see it. :class:`PlainVault` keeps
-values as they are (no key configured); :class:`PolicyVault` (``hub.services.crypto``)
-encrypts per the tenant's policy.
+:class:`hub.services.crypto.PolicyVault` implements it with the tenant's keys and policy.
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import Protocol
+from typing import Any, Protocol
 
-__all__ = ["PlainVault", "Vault"]
+from policies import Secret
+
+__all__ = ["Vault", "reveal"]
 
 
 class Vault(Protocol):
+    async def prepare(self, tenant_id: uuid.UUID) -> Any:
+        """Load the tenant's keys and policy; call before sealing or opening."""
+        ...
+
     def seal(self, tenant_id: uuid.UUID, entity: str, field: str, record_id: uuid.UUID, value: str) -> str: ...
 
-    def open(self, tenant_id: uuid.UUID, entity: str, field: str, record_id: uuid.UUID, stored: str) -> str: ...
+    def open(self, tenant_id: uuid.UUID, entity: str, field: str, record_id: uuid.UUID, stored: str) -> Any: ...
+
+    def blind_indexes(self, tenant_id: uuid.UUID, entity: str, field: str, values: list[str]) -> list[str]: ...
+
+    def lookup_digest(self, tenant_id: uuid.UUID, entity: str, field: str, value: str) -> str | None: ...
+
+    def encrypts(self, tenant_id: uuid.UUID, entity: str, field: str) -> bool: ...
+
+    def protection(self, tenant_id: uuid.UUID) -> Any: ...
 
 
-class PlainVault:
-    def seal(self, tenant_id: uuid.UUID, entity: str, field: str, record_id: uuid.UUID, value: str) -> str:
-        return value
-
-    def open(self, tenant_id: uuid.UUID, entity: str, field: str, record_id: uuid.UUID, stored: str) -> str:
-        return stored
+def reveal(value: Any) -> Any:
+    """A decrypted :class:`~policies.Secret` as its text (at the edge only)."""
+    return value.reveal() if isinstance(value, Secret) else value

@@ -164,7 +164,6 @@ class Candidate(Node):
     id: strawberry.ID
     company: str | None
     title: str | None
-    locations: list[str]
     tags: list[str]
     created_at: datetime
     updated_at: datetime
@@ -174,6 +173,7 @@ class Candidate(Node):
     phones: list[str] | None = personal_field("candidate", "phones")
     national_id: str | None = personal_field("candidate", "national_id")
     expected_salary: str | None = personal_field("candidate", "expected_salary")
+    locations: list[str] | None = personal_field("candidate", "locations")
 
     @classmethod
     def from_row(cls, row: Any) -> Candidate:
@@ -183,7 +183,6 @@ class Candidate(Node):
             id=_gid("Candidate", row),
             company=row.company,
             title=row.title,
-            locations=list(row.locations or []),
             tags=list(row.tags or []),
             created_at=row.created_at,
             updated_at=row.updated_at,

@@ -14,18 +14,14 @@ from hub import jobs
 from hub.db import models as m
 from hub.queues import Queues
 from hub.runtime import Runtime
-from hub.services.store import SqlStore
-from hub.services.vault import PlainVault
 from hub.worker import _ThreadWorker
-from schema.context import Viewer
-from tests.factories import make_tenant
+from tests.factories import make_tenant, open_store
 
 
 async def _application(runtime: Runtime) -> tuple[uuid.UUID, uuid.UUID]:
     tenant = await make_tenant(runtime.db)
-    viewer = Viewer(principal_id=uuid.uuid4(), tenant_id=tenant, kind="user", name="t", roles=frozenset({"hr"}))
-    async with runtime.db.session(tenant) as session:
-        store = SqlStore(session, viewer, PlainVault())
+    async with open_store(runtime.db, runtime.settings, tenant) as store:
+        session = store.session
         job = await store.create("job", {"title": "j", "stages": ["A", "B", "C"]})
         cand = await store.create("candidate", {"first_name": "x"})
         app = await store.create("application", {"candidate_id": cand.id, "job_id": job.id})

@@ -16,11 +16,8 @@ from sqlalchemy import delete
 from hub.app import create_app
 from hub.db import Database
 from hub.db import models as m
-from hub.services.store import SqlStore
-from hub.services.vault import PlainVault
 from hub.settings import Settings
-from schema.context import Viewer
-from tests.factories import Actor, make_actor, make_tenant
+from tests.factories import Actor, make_actor, make_tenant, open_store
 from tests.servers import LoopbackServer
 
 pytestmark = pytest.mark.e2e
@@ -67,16 +64,18 @@ class Client:
         await self.ws.close()
 
 
+_settings: list[Settings] = []
+
+
 async def _setup(settings: Settings) -> tuple[Database, uuid.UUID, Actor]:
+    _settings[:] = [settings]
     db = Database(settings)
     tenant = await make_tenant(db)
     return db, tenant, await make_actor(db, settings, tenant, "hr")
 
 
 async def _create_jobs(db: Database, tenant: uuid.UUID, count: int, prefix: str = "job") -> None:
-    viewer = Viewer(principal_id=uuid.uuid4(), tenant_id=tenant, kind="user", name="t", roles=frozenset({"hr"}))
-    async with db.session(tenant) as session:
-        store = SqlStore(session, viewer, PlainVault())
+    async with open_store(db, _settings[0], tenant) as store:
         for i in range(count):
             await store.create("job", {"title": f"{prefix} {i}"})
 
@@ -186,10 +185,8 @@ async def test_tenants_never_see_each_others_events(server: LoopbackServer, sett
 
 async def test_candidate_sees_only_their_own_applications(server: LoopbackServer, settings: Settings) -> None:
     db, tenant, _hr = await _setup(settings)
-    viewer = Viewer(principal_id=uuid.uuid4(), tenant_id=tenant, kind="user", name="t", roles=frozenset({"hr"}))
     try:
-        async with db.session(tenant) as session:
-            store = SqlStore(session, viewer, PlainVault())
+        async with open_store(db, settings, tenant) as store:
             job = await store.create("job", {"title": "j", "stages": ["A", "B"]})
             mine = await store.create("candidate", {"first_name": "me"})
             other = await store.create("candidate", {"first_name": "other"})
@@ -200,8 +197,7 @@ async def test_candidate_sees_only_their_own_applications(server: LoopbackServer
         client = await Client.connect(server, candidate)
         await client.subscribe("subscription { applicationEvents { type node { ... on Application { stage } } } }")
         await asyncio.sleep(0.3)
-        async with db.session(tenant) as session:
-            store = SqlStore(session, viewer, PlainVault())
+        async with open_store(db, settings, tenant) as store:
             await store.move_stage(app_other.id, "B", "other's news")
             await store.move_stage(app_mine.id, "B", "my news")
         event = (await client.next())["payload"]["data"]["applicationEvents"]

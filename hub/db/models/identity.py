@@ -20,6 +20,8 @@ class Tenant(Timestamped, Base):
     name: Mapped[str] = mapped_column(String(200))
     policy_yaml: Mapped[str | None] = mapped_column(default=None)
     status: Mapped[str] = mapped_column(String(20), default="active")
+    #: The tenant's blind-index root secret, wrapped by the key-encryption key.
+    index_key: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
 
 
 class Principal(TenantScoped, Base):

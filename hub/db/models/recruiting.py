@@ -37,14 +37,14 @@ class Job(TenantScoped, Base):
 class Candidate(TenantScoped, Base):
     __tablename__ = "candidates"
     __table_args__ = (Index("ix_candidates_tenant_updated", "tenant_id", "updated_at", "id"),)
-    first_name: Mapped[str | None] = mapped_column(String(200), default=None)
-    last_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    first_name: Mapped[str | None] = mapped_column(default=None)
+    last_name: Mapped[str | None] = mapped_column(default=None)
     company: Mapped[str | None] = mapped_column(String(300), default=None)
     title: Mapped[str | None] = mapped_column(String(300), default=None)
     emails: Mapped[str | None] = mapped_column(default=None)
     phones: Mapped[str | None] = mapped_column(default=None)
     national_id: Mapped[str | None] = mapped_column(default=None)
-    locations: Mapped[list[Any]] = mapped_column(default=list)
+    locations: Mapped[str | None] = mapped_column(default=None)
     expected_salary: Mapped[str | None] = mapped_column(default=None)
     tags: Mapped[list[Any]] = mapped_column(default=list)
     consent: Mapped[list[Any]] = mapped_column(default=list)

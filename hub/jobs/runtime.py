@@ -1,9 +1,7 @@
-"""Job functions. Their dotted paths are public API: RQ stores them in Redis.
-
-Each job takes ids (strings) and an ``idempotency_key``, is retried (``Retry``) and has
-a timeout. :func:`idempotent` claims the key in ``job_runs``: a key already DONE returns
-its stored result without running again, so a job delivered twice changes nothing twice.
-Job code is async; each worker thread keeps one event loop and one database.
+"""What every job function runs on: settings, a database and an event loop per worker
+thread, and :func:`idempotent`, which claims the job's key in ``job_runs``: a key already
+DONE returns its stored result without running again, so a job delivered twice changes
+nothing twice. Job code is async; each worker thread keeps one event loop and one database.
 """
 
 from __future__ import annotations
@@ -14,7 +12,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from hub.db import Database
@@ -22,7 +20,7 @@ from hub.db import models as m
 from hub.db.base import utcnow
 from hub.settings import Settings
 
-__all__ = ["configure", "idempotent", "recompute_application", "release_thread", "run_async"]
+__all__ = ["configure", "database", "idempotent", "release_thread", "run_async", "settings"]
 
 _local = threading.local()
 _settings: Settings | None = None
@@ -35,7 +33,11 @@ def configure(settings: Settings) -> None:
     _local.__dict__.clear()
 
 
-def _database() -> Database:
+def settings() -> Settings:
+    return _settings or Settings.from_env()
+
+
+def database() -> Database:
     db = getattr(_local, "db", None)
     if db is None:
         db = _local.db = Database(_settings or Settings.from_env())
@@ -66,7 +68,7 @@ def idempotent(
     """Run ``body`` once per (tenant, key); a repeat returns the first run's result."""
 
     async def run() -> dict[str, Any]:
-        db = _database()
+        db = database()
         tenant = uuid.UUID(tenant_id)
         async with db.session(tenant) as session:
             existing = (await session.scalars(select(m.JobRun).where(m.JobRun.idempotency_key == key))).first()
@@ -89,27 +91,3 @@ def idempotent(
         return result
 
     return run_async(run())
-
-
-def recompute_application(tenant_id: str, application_id: str, *, idempotency_key: str) -> dict[str, Any]:
-    """Recompute an application's derived fields (stage count, last change) from its history."""
-
-    async def body(db: Database, tenant: uuid.UUID) -> dict[str, Any]:
-        app_id = uuid.UUID(application_id)
-        async with db.session(tenant) as session:
-            app = (await session.scalars(select(m.Application).where(m.Application.id == app_id))).first()
-            if app is None:
-                return {"status": "missing"}
-            count, last = (
-                await session.execute(
-                    select(func.count(), func.max(m.StageChange.created_at)).where(
-                        m.StageChange.application_id == app_id, m.StageChange.from_stage.is_not(None)
-                    )
-                )
-            ).one()
-            app.stage_count = count
-            app.last_stage_change_at = last
-            await session.commit()
-            return {"status": "ok", "stage_count": count}
-
-    return idempotent(tenant_id, idempotency_key, "hub.jobs.recompute_application", body)
