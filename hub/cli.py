@@ -32,7 +32,10 @@ from schema.context import ROLES
 app = typer.Typer(help="The recruiting integration hub.", no_args_is_help=True, add_completion=False)
 tenants = typer.Typer(help="Create and list tenants.", no_args_is_help=True)
 users = typer.Typer(help="Create users and mint their bearer tokens.", no_args_is_help=True)
-keys = typer.Typer(help="Create and revoke integrator API keys.", no_args_is_help=True)
+keys = typer.Typer(
+    help="Integrator API keys (create, revoke) and tenant data keys (rotate, rewrap, usage, shred).",
+    no_args_is_help=True,
+)
 schema_cli = typer.Typer(help="The GraphQL schema.", no_args_is_help=True)
 app.add_typer(tenants, name="tenants")
 app.add_typer(users, name="users")
@@ -285,6 +288,139 @@ def keys_revoke(
         err.print(f"[red]no key with prefix {prefix!r} in {tenant}[/red]")
         raise typer.Exit(1)
     console.print(f"key {prefix} revoked")
+
+
+def _kek() -> Any:
+    from hub.services.crypto import kek_from_settings
+
+    kek = kek_from_settings(_settings())
+    if kek is None:
+        err.print("[red]no key-encryption key: set HUB_KEK or HUB_KEK_FILE[/red]")
+        raise typer.Exit(2)
+    return kek
+
+
+@keys.command("rotate")
+def keys_rotate(
+    tenant: Annotated[str, typer.Option(help="Tenant slug.")],
+    settle: Annotated[float, typer.Option(help="Seconds to wait for every process to load the new key.")] = 35.0,
+) -> None:
+    """Rotate a tenant's data key: add it decrypt-only, wait, promote it, then enqueue re-encryption."""
+    from hub.queues import Queues
+    from hub.redis import sync_redis
+    from hub.services.keys import add_data_key, promote_data_key
+
+    settings = _settings()
+    kek = _kek()
+
+    async def go() -> tuple[uuid.UUID, str]:
+        db = Database(settings)
+        try:
+            tenant_id = await _tenant_id(db, tenant)
+            key_id = await add_data_key(db, kek, tenant_id)
+            console.print(f"added data key {key_id} (decrypt-only); waiting {settle:.0f} s for every process")
+            await asyncio.sleep(settle)
+            await promote_data_key(db, kek, tenant_id, key_id)
+            return tenant_id, key_id
+        finally:
+            await db.dispose()
+
+    tenant_id, key_id = _run(go())
+    queues = Queues(sync_redis(settings.redis_url), prefix=settings.redis_prefix)
+    job = queues.enqueue(
+        "hub.jobs.reencrypt_tenant",
+        str(tenant_id),
+        idempotency_key=f"reencrypt:{key_id}",
+        queue="low",
+        timeout=6 * 3600,
+    )
+    console.print(f"data key {key_id} is primary; re-encryption job {job.id} enqueued")
+
+
+@keys.command("rewrap")
+def keys_rewrap(tenant: Annotated[str, typer.Option(help="Tenant slug.")]) -> None:
+    """Re-wrap a tenant's data keys with the first key in HUB_KEK (KEK rotation: list the new
+    key first and keep the old one after it until every tenant is re-wrapped)."""
+    from hub.services.keys import rewrap_tenant
+
+    kek = _kek()
+
+    async def go() -> int:
+        db = Database(_settings())
+        try:
+            return await rewrap_tenant(db, kek, kek, await _tenant_id(db, tenant))
+        finally:
+            await db.dispose()
+
+    console.print(f"re-wrapped {_run(go())} data keys under KEK {kek.key_id}")
+
+
+@keys.command("usage")
+def keys_usage(tenant: Annotated[str, typer.Option(help="Tenant slug.")]) -> None:
+    """How many stored values each of a tenant's data keys protects."""
+    from hub.services.keys import key_usage
+
+    async def go() -> tuple[dict[str, int], dict[str, str]]:
+        db = Database(_settings())
+        try:
+            tenant_id = await _tenant_id(db, tenant)
+            async with db.session(tenant_id) as session:
+                status = {r.key_id: r.status for r in (await session.scalars(select(m.DataKey))).all()}
+            return await key_usage(db, tenant_id), status
+        finally:
+            await db.dispose()
+
+    usage, status = _run(go())
+    table = Table("key", "status", "values")
+    for key_id, count in usage.items():
+        table.add_row(key_id, status[key_id], str(count))
+    console.print(table)
+
+
+@keys.command("shred")
+def keys_shred(
+    tenant: Annotated[str, typer.Option(help="Tenant slug.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: the tenant's data becomes unreadable for good.")] = False,
+) -> None:
+    """Crypto-shred a tenant: delete its data keys and blind-index key."""
+    from hub.services.keys import shred_tenant
+
+    if not yes:
+        err.print("[red]refusing without --yes: every encrypted value of the tenant becomes unreadable[/red]")
+        raise typer.Exit(2)
+
+    async def go() -> int:
+        db = Database(_settings())
+        try:
+            return await shred_tenant(db, await _tenant_id(db, tenant))
+        finally:
+            await db.dispose()
+
+    console.print(f"deleted {_run(go())} data keys of {tenant}; its encrypted data is now unreadable")
+
+
+audit = typer.Typer(help="The audit trail.", no_args_is_help=True)
+app.add_typer(audit, name="audit")
+
+
+@audit.command("verify")
+def audit_verify(tenant: Annotated[str, typer.Option(help="Tenant slug.")]) -> None:
+    """Check every link of a tenant's hash-chained audit log; exit 1 if a row was changed or removed."""
+    from hub.services.audit import verify_tenant
+
+    async def go() -> Any:
+        db = Database(_settings())
+        try:
+            return await verify_tenant(db, await _tenant_id(db, tenant))
+        finally:
+            await db.dispose()
+
+    verdict = _run(go())
+    if verdict.ok:
+        console.print(f"audit chain intact: {verdict.checked} entries")
+        return
+    err.print(f"[red]audit chain broken at seq {verdict.first_bad_seq}: {verdict.kind}: {verdict.problem}[/red]")
+    raise typer.Exit(1)
 
 
 @schema_cli.command("export")

@@ -62,6 +62,11 @@ class Runtime:
             events=EventBus(db, async_redis(settings.redis_url), settings.redis_prefix),
         )
 
+    def __post_init__(self) -> None:
+        from hub.services.audit import verify_tenant
+
+        self.extras.setdefault("verify_audit", lambda tenant_id: verify_tenant(self.db, tenant_id))
+
     async def close(self) -> None:
         await self.events.stop()
         await self.events.redis.aclose()

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from schema.admin_api import AdminQuery
 from schema.extensions import schema_extensions
 from schema.mutations import RecruitingMutation
 from schema.queries import RecruitingQuery
@@ -18,7 +19,7 @@ from schema.types.recruiting import Application, Candidate, Interview, Job, Resu
 
 __all__ = ["MUTATION_ROOTS", "QUERY_ROOTS", "SUBSCRIPTION_ROOTS", "build_schema", "sdl"]
 
-QUERY_ROOTS: tuple[type, ...] = (RecruitingQuery,)
+QUERY_ROOTS: tuple[type, ...] = (RecruitingQuery, AdminQuery)
 MUTATION_ROOTS: tuple[type, ...] = (RecruitingMutation,)
 SUBSCRIPTION_ROOTS: tuple[type, ...] = (EventSubscription,)
 NODE_CLASSES: list[type] = [Job, Candidate, Resume, Application, Interview, Evaluation]

@@ -31,7 +31,13 @@ NODE_TYPES: dict[str, tuple[str, Any, str]] = {
 }
 
 
-_TYPE_OF = {"job": "Job", "candidate": "Candidate", "application": "Application", "interview": "Interview"}
+_TYPE_OF = {
+    "job": "Job",
+    "candidate": "Candidate",
+    "application": "Application",
+    "interview": "Interview",
+    "audit": "AuditEntry",
+}
 
 
 async def paginate(

@@ -6,9 +6,11 @@ timeout (:meth:`hub.queues.Queues.enqueue`), and runs through
 re-exported here so its path is ``hub.jobs.<name>``.
 
     hub.jobs.recompute_application   recompute an application's derived fields
+    hub.jobs.reencrypt_tenant        move a tenant's sealed values onto its primary data key
 """
 
+from hub.jobs.keys import reencrypt_tenant
 from hub.jobs.recruiting import recompute_application
 from hub.jobs.runtime import configure, release_thread
 
-__all__ = ["configure", "recompute_application", "release_thread"]
+__all__ = ["configure", "recompute_application", "reencrypt_tenant", "release_thread"]

@@ -37,6 +37,7 @@ ENTITIES: dict[str, type[Any]] = {
     "stage_change": m.StageChange,
     "interview": m.Interview,
     "evaluation": m.Evaluation,
+    "audit": m.AuditLog,
 }
 
 #: Columns that hold personal values and how they are stored: ``text``, or ``list`` (JSON-encoded
