@@ -28,7 +28,7 @@ class Settings:
     env: str = field(
         default="production",
         metadata={
-            "doc": "`development` turns on the IDE, introspection and debug errors; anything else is production."
+            "doc": "`development` turns on introspection and detailed error messages; anything else is production (limits on, errors masked)."
         },
     )
     database_url: str = field(

@@ -24,7 +24,7 @@ __all__ = ["Database", "sync_url"]
 
 def sync_url(url: str) -> str:
     """The same database for a synchronous driver (Alembic, RQ jobs' helpers)."""
-    return url.replace("sqlite+aiosqlite", "sqlite")
+    return url.replace("sqlite+aiosqlite", "sqlite").replace("postgresql+asyncpg", "postgresql+psycopg")
 
 
 class Database:
@@ -36,9 +36,11 @@ class Database:
             options["connect_args"] = {"timeout": 30}
         else:
             # Sessions run in UTC so timestamps come back in UTC without conversion.
-            options.update(
-                pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"}
-            )
+            if "+asyncpg" in self.url:
+                connect_args: dict[str, Any] = {"server_settings": {"timezone": "UTC"}}
+            else:
+                connect_args = {"options": "-c timezone=UTC"}
+            options.update(pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args=connect_args)
         options.update(engine_options)
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         if self.url.startswith("sqlite"):

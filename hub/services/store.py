@@ -37,6 +37,10 @@ ENTITIES: dict[str, type[Any]] = {
     "stage_change": m.StageChange,
     "interview": m.Interview,
     "evaluation": m.Evaluation,
+    "screening_run": m.ScreeningRun,
+    "screening_result": m.ScreeningResult,
+    "interview_session": m.InterviewSession,
+    "interview_outline": m.InterviewOutline,
     "audit": m.AuditLog,
 }
 
@@ -53,6 +57,8 @@ PERSONAL_FIELDS: dict[str, dict[str, str]] = {
         "expected_salary": "text",
     },
     "resume": {"text": "text"},
+    # the answers as one JSON document (questions with transcripts), sealed as a whole
+    "interview_session": {"answers": "text"},
 }
 
 

@@ -29,7 +29,9 @@ class ScreeningResult(TenantScoped, Base):
     __tablename__ = "screening_results"
     __table_args__ = (UniqueConstraint("run_id", "application_id"),)
     run_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("screening_runs.id", ondelete="CASCADE"), index=True)
-    application_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("applications.id", ondelete="CASCADE"))
+    application_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
     score: Mapped[float] = mapped_column()
     passed: Mapped[bool] = mapped_column()
     rank: Mapped[int | None] = mapped_column(default=None)
@@ -37,6 +39,7 @@ class ScreeningResult(TenantScoped, Base):
     human_decision: Mapped[str | None] = mapped_column(String(20), default=None)
     decided_by: Mapped[str | None] = mapped_column(String(100), default=None)
     decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    decision_note: Mapped[str | None] = mapped_column(default=None)
     written_back_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
@@ -49,6 +52,10 @@ class InterviewOutline(TenantScoped, Base):
     questions: Mapped[list[Any]] = mapped_column(default=list)
     coverage: Mapped[float | None] = mapped_column(default=None)
     engine_version: Mapped[str | None] = mapped_column(String(60), default=None)
+    candidate_type: Mapped[str | None] = mapped_column(String(20), default=None)
+    language: Mapped[str | None] = mapped_column(String(10), default=None)
+    rubric_version: Mapped[str | None] = mapped_column(String(120), default=None)
+    missing_must_have: Mapped[list[Any] | None] = mapped_column(default=None)
 
 
 class InterviewSession(TenantScoped, Base):
@@ -70,7 +77,10 @@ class InterviewSession(TenantScoped, Base):
 
 
 class Evaluation(TenantScoped, Base):
+    """An AI evaluation of one interview session against one rubric version (at most one each)."""
+
     __tablename__ = "evaluations"
+    __table_args__ = (UniqueConstraint("session_id", "rubric_version"),)
     session_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True, default=None)
     application_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("applications.id", ondelete="CASCADE"), index=True
@@ -78,5 +88,8 @@ class Evaluation(TenantScoped, Base):
     dimension_scores: Mapped[list[Any]] = mapped_column(default=list)
     total: Mapped[float | None] = mapped_column(default=None)
     recommendation: Mapped[str | None] = mapped_column(String(30), default=None)
-    engine_version: Mapped[str | None] = mapped_column(String(60), default=None)
+    engine_version: Mapped[str | None] = mapped_column(String(120), default=None)
     override: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    rubric_version: Mapped[str | None] = mapped_column(String(120), default=None)
+    coverage: Mapped[float | None] = mapped_column(default=None)
+    missing_must_have: Mapped[list[Any] | None] = mapped_column(default=None)
