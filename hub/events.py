@@ -22,7 +22,7 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,8 +60,11 @@ def _envelope(row: Any) -> EventEnvelope:
     )
 
 
-async def publish_pending(db: Database, redis: aioredis.Redis | None, prefix: str, *, limit: int = 1000) -> int:
-    """Sequence and publish committed events that are not yet published; answer how many."""
+async def publish_pending(
+    db: Database, redis: aioredis.Redis | None, prefix: str, *, limit: int = 1000
+) -> dict[uuid.UUID, int]:
+    """Sequence and publish committed events that are not yet published; answer, per tenant
+    that had any, the highest sequence number published (empty: nothing was pending)."""
     async with db.system_session() as session:
         if db.url.startswith("postgresql"):
             await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _RELAY_LOCK})
@@ -76,7 +79,7 @@ async def publish_pending(db: Database, redis: aioredis.Redis | None, prefix: st
             ).all()
         )
         if not rows:
-            return 0
+            return {}
         tenants = {r.tenant_id for r in rows}
         last = dict(
             (
@@ -106,7 +109,7 @@ async def publish_pending(db: Database, redis: aioredis.Redis | None, prefix: st
             log.warning(
                 "event fan-out to Redis failed (%s); subscribers will catch up from the log", type(exc).__name__
             )
-    return len(rows)
+    return {tenant: last[tenant] for tenant in tenants}
 
 
 def _tenant_of(rows: list[Any], env: EventEnvelope) -> uuid.UUID:
@@ -199,7 +202,15 @@ class _TenantReader:
 class EventBus:
     """Per-process event machinery: publishing after commits and serving subscriptions."""
 
-    def __init__(self, db: Database, redis: aioredis.Redis, prefix: str, *, retention_check: bool = True) -> None:
+    def __init__(
+        self,
+        db: Database,
+        redis: aioredis.Redis,
+        prefix: str,
+        *,
+        on_published: Callable[[dict[uuid.UUID, int]], None] | None = None,
+    ) -> None:
+        self.on_published = on_published
         self.db = db
         self.redis = redis
         self.prefix = prefix
@@ -207,13 +218,16 @@ class EventBus:
         self._publish_lock = asyncio.Lock()
         self._nudged = asyncio.Event()
         self._relay: asyncio.Task[None] | None = None
-        self.retention_check = retention_check
 
     # -- publishing ----------------------------------------------------------------------
 
     async def publish(self) -> int:
+        """Publish what is pending; answer how many tenants had events."""
         async with self._publish_lock:
-            return await publish_pending(self.db, self.redis, self.prefix)
+            published = await publish_pending(self.db, self.redis, self.prefix)
+        if published and self.on_published is not None:
+            self.on_published(published)  # e.g. run the tenants' workflows on the new events
+        return len(published)
 
     def nudge(self) -> None:
         """Called after a commit that wrote events: publish soon, from the relay task."""

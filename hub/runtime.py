@@ -63,12 +63,29 @@ class Runtime:
         )
 
     def __post_init__(self) -> None:
+        from hub.jobs.workflows import enqueue_workflows
         from hub.services.audit import verify_tenant
+        from hub.services.interviews import InterviewService
+        from hub.services.screening import ScreeningService
 
         self.extras.setdefault("verify_audit", lambda tenant_id: verify_tenant(self.db, tenant_id))
+        self.extras.setdefault("validate_automation", _validate_automation)
+        self.extras.setdefault("screening", ScreeningService(self.db, self.queues, on_commit=self.events.nudge))
+        self.extras.setdefault(
+            "interviews", InterviewService(self.db, self.vault, self.queues, on_commit=self.events.nudge)
+        )
+        if self.events.on_published is None:
+            self.events.on_published = lambda published: enqueue_workflows(self.queues, published)
 
     async def close(self) -> None:
         await self.events.stop()
         await self.events.redis.aclose()
         await self.db.dispose()
         self.redis.close()
+
+
+def _validate_automation(rules: Any) -> list[dict[str, Any]]:
+    from hub.workflows import DEFAULT_RULES, parse_rules
+
+    parsed = parse_rules(DEFAULT_RULES if rules is None else rules)
+    return [r.model_dump(by_alias=True, exclude_none=True) for r in parsed]

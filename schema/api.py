@@ -10,19 +10,25 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from schema.admin_api import AdminQuery
+from schema.engines_api import EnginesMutation, EnginesQuery
 from schema.extensions import schema_extensions
 from schema.mutations import RecruitingMutation
 from schema.queries import RecruitingQuery
 from schema.subscriptions import EventSubscription
 from schema.types.ai import Evaluation
+from schema.types.interviews import InterviewOutline, InterviewSession
 from schema.types.recruiting import Application, Candidate, Interview, Job, Resume
+from schema.types.screening import ScreeningResult, ScreeningRun
+from schema.types.workflow import ApprovalInstance, Notification
+from schema.workflow_api import WorkflowMutation, WorkflowQuery
 
 __all__ = ["MUTATION_ROOTS", "QUERY_ROOTS", "SUBSCRIPTION_ROOTS", "build_schema", "sdl"]
 
-QUERY_ROOTS: tuple[type, ...] = (RecruitingQuery, AdminQuery)
-MUTATION_ROOTS: tuple[type, ...] = (RecruitingMutation,)
+QUERY_ROOTS: tuple[type, ...] = (RecruitingQuery, AdminQuery, WorkflowQuery, EnginesQuery)
+MUTATION_ROOTS: tuple[type, ...] = (RecruitingMutation, WorkflowMutation, EnginesMutation)
 SUBSCRIPTION_ROOTS: tuple[type, ...] = (EventSubscription,)
-NODE_CLASSES: list[type] = [Job, Candidate, Resume, Application, Interview, Evaluation]
+NODE_CLASSES: list[type] = [Job, Candidate, Resume, Application, Interview, Evaluation, ApprovalInstance, Notification]
+NODE_CLASSES += [ScreeningRun, ScreeningResult, InterviewSession, InterviewOutline]  # engines
 
 
 class HubSchema(strawberry.Schema):

@@ -15,7 +15,10 @@ from schema.permissions import Allow
 from schema.prefetch import connection_nodes, prefetch
 from schema.relay import Connection, Node, decode_cursor, decode_global_id
 from schema.types.ai import Evaluation
+from schema.types.interviews import InterviewOutline, InterviewSession
 from schema.types.recruiting import Application, ApplicationOutcome, Candidate, Interview, Job, JobStatusEnum
+from schema.types.screening import ScreeningResult, ScreeningRun
+from schema.types.workflow import ApprovalInstance, Notification
 
 __all__ = ["NODE_TYPES", "RecruitingQuery", "paginate"]
 
@@ -28,6 +31,12 @@ NODE_TYPES: dict[str, tuple[str, Any, str]] = {
     "Application": ("application", Application, "read:applications"),
     "Interview": ("interview", Interview, "read:interviews"),
     "Evaluation": ("evaluation", Evaluation, "read:evaluations"),
+    "ScreeningRun": ("screening_run", ScreeningRun, "read:applications"),
+    "ScreeningResult": ("screening_result", ScreeningResult, "read:applications"),
+    "InterviewSession": ("interview_session", InterviewSession, "read:interviews"),
+    "InterviewOutline": ("interview_outline", InterviewOutline, "read:interviews"),
+    "ApprovalInstance": ("approval", ApprovalInstance, "read:applications"),
+    "Notification": ("notification", Notification, "read:applications"),
 }
 
 
@@ -37,6 +46,9 @@ _TYPE_OF = {
     "application": "Application",
     "interview": "Interview",
     "audit": "AuditEntry",
+    "screening_run": "ScreeningRun",
+    "approval": "ApprovalInstance",
+    "notification": "Notification",
 }
 
 

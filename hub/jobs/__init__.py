@@ -6,11 +6,33 @@ timeout (:meth:`hub.queues.Queues.enqueue`), and runs through
 re-exported here so its path is ``hub.jobs.<name>``.
 
     hub.jobs.recompute_application   recompute an application's derived fields
+    hub.jobs.screen_applications     screen one chunk of a screening run (engines)
+    hub.jobs.rank_screening_run      rank a screening run and write its shortlist (engines)
+    hub.jobs.score_interview_session score an interview session against its job's rubric (engines)
+    hub.jobs.generate_interview_outline  generate an interview outline for an application (engines)
     hub.jobs.reencrypt_tenant        move a tenant's sealed values onto its primary data key
+    hub.jobs.run_workflows           run a tenant's automation rules on its new events
 """
 
+from hub.jobs.engines import (
+    generate_interview_outline,
+    rank_screening_run,
+    score_interview_session,
+    screen_applications,
+)
 from hub.jobs.keys import reencrypt_tenant
 from hub.jobs.recruiting import recompute_application
 from hub.jobs.runtime import configure, release_thread
+from hub.jobs.workflows import run_workflows
 
-__all__ = ["configure", "recompute_application", "reencrypt_tenant", "release_thread"]
+__all__ = [
+    "configure",
+    "generate_interview_outline",
+    "rank_screening_run",
+    "recompute_application",
+    "reencrypt_tenant",
+    "release_thread",
+    "run_workflows",
+    "score_interview_session",
+    "screen_applications",
+]

@@ -20,7 +20,7 @@ from hub.db import models as m
 from hub.db.base import utcnow
 from hub.settings import Settings
 
-__all__ = ["configure", "database", "idempotent", "release_thread", "run_async", "settings"]
+__all__ = ["configure", "database", "idempotent", "publish_events", "release_thread", "run_async", "settings"]
 
 _local = threading.local()
 _settings: Settings | None = None
@@ -44,13 +44,35 @@ def database() -> Database:
     return db
 
 
+async def publish_events() -> None:
+    """Publish what this thread's jobs committed, and run the tenants' workflows on it."""
+    from hub.events import publish_pending
+    from hub.jobs.workflows import enqueue_workflows
+    from hub.queues import Queues
+    from hub.redis import async_redis, sync_redis
+
+    config = settings()
+    redis = getattr(_local, "aredis", None)
+    if redis is None:
+        redis = _local.aredis = async_redis(config.redis_url)
+    published = await publish_pending(database(), redis, config.redis_prefix)
+    if published:
+        queues = getattr(_local, "queues", None)
+        if queues is None:
+            queues = _local.queues = Queues(sync_redis(config.redis_url), prefix=config.redis_prefix)
+        enqueue_workflows(queues, published)
+
+
 def release_thread() -> None:
     """Dispose this thread's database and close its event loop (thread workers, tests)."""
     loop = getattr(_local, "loop", None)
     db = getattr(_local, "db", None)
+    redis = getattr(_local, "aredis", None)
     if loop is not None and not loop.is_closed():
         if db is not None:
             loop.run_until_complete(db.dispose())
+        if redis is not None:
+            loop.run_until_complete(redis.aclose())
         loop.close()
     _local.__dict__.clear()
 
@@ -88,6 +110,7 @@ def idempotent(
             run_row = (await session.scalars(select(m.JobRun).where(m.JobRun.idempotency_key == key))).one()
             run_row.status, run_row.result, run_row.finished_at = "DONE", result, utcnow()
             await session.commit()
+        await publish_events()  # the job's events were committed with its changes; fan them out now
         return result
 
     return run_async(run())

@@ -42,6 +42,14 @@ ENTITIES: dict[str, type[Any]] = {
     "interview_session": m.InterviewSession,
     "interview_outline": m.InterviewOutline,
     "audit": m.AuditLog,
+    "approval": m.ApprovalInstance,
+    "notification": m.Notification,
+    # integration: sealed secrets and raw upstream payloads (listed so key rotation covers them)
+    "connection": m.Connection,
+    "remote_link": m.RemoteLink,
+    "quarantine": m.Quarantine,
+    "webhook_receipt": m.WebhookReceipt,
+    "webhook_subscription": m.WebhookSubscription,
 }
 
 #: Columns that hold personal values and how they are stored: ``text``, or ``list`` (JSON-encoded
@@ -59,6 +67,13 @@ PERSONAL_FIELDS: dict[str, dict[str, str]] = {
     "resume": {"text": "text"},
     # the answers as one JSON document (questions with transcripts), sealed as a whole
     "interview_session": {"answers": "text"},
+    # Integration secrets and raw upstream payloads: always sealed when a key-encryption key is
+    # configured, whatever the tenant's policy says (hub.services.connections.seal_always).
+    "connection": {"credentials": "text", "webhook_secret": "text"},
+    "remote_link": {"raw": "text"},
+    "quarantine": {"raw": "text"},
+    "webhook_receipt": {"payload": "text"},
+    "webhook_subscription": {"secret": "text"},
 }
 
 
@@ -114,6 +129,8 @@ class SqlStore:
             return [model.application_id.in_(own_apps)]
         if entity == "job":
             return [model.id.in_(select(m.Application.job_id).where(m.Application.candidate_id == me))]
+        if entity == "notification":
+            return [model.recipient_kind == "candidate", model.recipient_id == me]
         return [model.id.is_(None)]
 
     def _filtered(self, entity: str, filters: dict[str, Any]) -> tuple[Any, list[ColumnElement[bool]]]:

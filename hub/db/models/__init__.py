@@ -2,7 +2,7 @@
 
 from hub.db.models.ai import Evaluation, InterviewOutline, InterviewSession, ScreeningResult, ScreeningRun
 from hub.db.models.approvals import ApprovalInstance, Notification
-from hub.db.models.events import AuditLog, Event, JobRun
+from hub.db.models.events import AuditLog, Event, JobRun, WorkflowCursor
 from hub.db.models.identity import ApiKey, DataKey, Person, Principal, Tenant
 from hub.db.models.integration import (
     BlindIndex,
@@ -59,4 +59,5 @@ __all__ = [
     "WebhookDelivery",
     "WebhookReceipt",
     "WebhookSubscription",
+    "WorkflowCursor",
 ]

@@ -59,3 +59,11 @@ class JobRun(TenantScoped, Base):
     attempts: Mapped[int] = mapped_column(default=1)
     result: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class WorkflowCursor(TenantScoped, Base):
+    """How far the workflow runner has processed the tenant's event sequence."""
+
+    __tablename__ = "workflow_cursors"
+    __table_args__ = (UniqueConstraint("tenant_id"),)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)

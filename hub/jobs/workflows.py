@@ -1,0 +1,594 @@
+"""The workflow runner: the recruiting chain that runs itself.
+
+Every time events are published, ``hub.jobs.run_workflows(tenant)`` is enqueued. It reads the
+tenant's events after its cursor (``workflow_cursors``, locked while it runs, so two workers
+never process one tenant at once), evaluates each job's automation rules, and performs the
+steps. A step claims an idempotency key (``job_runs``) before it acts, so a duplicated
+callback, a retried job or two runners never send a second approval or a second notification.
+Steps that talk to upstream systems go through :mod:`hub.services.connections`; they carry
+the hub's own id as the upstream idempotency key.
+
+Each step leaves an event and, where it concerns an application, an entry in the
+application's history with ``actor_kind = "workflow"`` and the rule that moved it.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+
+from hub.db import Database
+from hub.db import models as m
+from hub.db.base import utcnow
+from hub.jobs.runtime import database, publish_events, run_async, settings
+from hub.queues import Queues
+from hub.services.crypto import PolicyVault, kek_from_settings
+from hub.workflows import Rule, parse_rules, rule_matches
+
+__all__ = ["enqueue_workflows", "run_workflows"]
+
+log = logging.getLogger("hub.workflows")
+
+#: Canonical approval status -> the trigger a rule listens for.
+_APPROVAL_TRIGGERS = {
+    "APPROVED": "approval.approved",
+    "REJECTED": "approval.rejected",
+    "CANCELED": "approval.canceled",
+    "REVERTED": "approval.reverted",
+    "EXPIRED": "approval.expired",
+}
+
+
+def enqueue_workflows(queues: Queues, published: dict[uuid.UUID, int]) -> None:
+    for tenant_id, seq in published.items():
+        try:
+            queues.enqueue(
+                "hub.jobs.run_workflows",
+                str(tenant_id),
+                idempotency_key=f"wf:{tenant_id}:{seq}",
+                queue="high",
+                timeout=300,
+            )
+        except Exception as exc:  # the next publish enqueues again; the cursor catches up
+            log.warning("could not enqueue workflows for a tenant: %s", type(exc).__name__)
+
+
+async def _claim(db: Database, tenant: uuid.UUID, key: str, function: str) -> bool:
+    """Claim a step once per tenant: False when it already ran to the end."""
+    async with db.session(tenant) as session:
+        existing = (await session.scalars(select(m.JobRun).where(m.JobRun.idempotency_key == key))).first()
+        if existing is not None:
+            if existing.status == "DONE":
+                return False
+            existing.attempts += 1
+            await session.commit()
+            return True
+        session.add(m.JobRun(idempotency_key=key, function=function))
+        try:
+            await session.commit()
+        except IntegrityError:
+            await session.rollback()
+            return await _claim(db, tenant, key, function)
+        return True
+
+
+async def _done(db: Database, tenant: uuid.UUID, key: str, result: dict[str, Any]) -> None:
+    async with db.session(tenant) as session:
+        run = (await session.scalars(select(m.JobRun).where(m.JobRun.idempotency_key == key))).one()
+        run.status, run.result, run.finished_at = "DONE", result, utcnow()
+        await session.commit()
+
+
+class Runner:
+    def __init__(self, db: Database, vault: PolicyVault, tenant: uuid.UUID) -> None:
+        self.db = db
+        self.vault = vault
+        self.tenant = tenant
+
+    # -- loading -------------------------------------------------------------------------
+
+    async def _one(self, model: Any, row_id: Any) -> Any:
+        if row_id is None:
+            return None
+        async with self.db.session(self.tenant) as session:
+            return (await session.scalars(select(model).where(model.id == uuid.UUID(str(row_id))))).first()
+
+    async def _rules(self, job_id: uuid.UUID, trigger: str) -> list[Rule]:
+        job = await self._one(m.Job, job_id)
+        if job is None:
+            return []
+        try:
+            return [r for r in parse_rules(job.automation) if r.on == trigger]
+        except ValueError as exc:  # stored rules are validated on the way in; never crash the chain
+            log.warning("job automation invalid: %s", exc)
+            return []
+
+    async def _remote_id(self, entity: str, entity_id: uuid.UUID, connection_id: uuid.UUID | None) -> str | None:
+        async with self.db.session(self.tenant) as session:
+            stmt = select(m.RemoteLink.remote_id).where(
+                m.RemoteLink.entity == entity, m.RemoteLink.entity_id == entity_id
+            )
+            if connection_id is not None:
+                stmt = stmt.where(m.RemoteLink.connection_id == connection_id)
+            return (await session.scalars(stmt)).first()
+
+    async def _connection(self, model: str, operation: str) -> m.Connection | None:
+        from hub.services.connections import find_connection
+
+        return await find_connection(self.db, self.tenant, capability_model=model, operation=operation)
+
+    async def _write(self, connection: m.Connection, operation: str, payload: dict[str, Any], key: str) -> Any:
+        from hub.services.connections import write_back
+
+        return await write_back(
+            self.db, self.vault, self.tenant, connection.id, operation, payload, idempotency_key=key
+        )
+
+    # -- events --------------------------------------------------------------------------
+
+    async def handle(self, event: m.Event) -> None:
+        data = event.data or {}
+        if event.type == "interview_session.submitted":
+            await self._score(event)
+        elif event.type == "evaluation.created":
+            application = await self._one(m.Application, data.get("application_id"))
+            evaluation = await self._one(m.Evaluation, event.entity_id)
+            if application is None or evaluation is None:
+                return
+            for rule in await self._rules(application.job_id, "evaluation.created"):
+                matched, why = rule_matches(rule, evaluation)
+                if matched:
+                    await self._act(rule, application, evaluation=evaluation, reason=why)
+                else:
+                    await self._record(application, f"rule {rule.id or rule.do} did not fire: {why}", emit=False)
+        elif event.type == "approval.status_changed":
+            trigger = _APPROVAL_TRIGGERS.get(str(data.get("status")))
+            approval = await self._one(m.ApprovalInstance, event.entity_id)
+            if trigger is None or approval is None or approval.subject_type != "application":
+                return
+            application = await self._one(m.Application, approval.subject_id)
+            if application is None:
+                return
+            for rule in await self._rules(application.job_id, trigger):
+                await self._act(rule, application, approval=approval, reason=f"approval {approval.status.lower()}")
+
+    async def _score(self, event: m.Event) -> None:
+        """AI interview submitted: score it (the scoring job checks consent and is idempotent)."""
+        from hub.jobs import __all__ as job_names
+
+        if "score_interview_session" not in job_names:
+            return
+        queues = Queues(_sync_redis(), prefix=settings().redis_prefix)
+        queues.enqueue(
+            "hub.jobs.score_interview_session",
+            str(self.tenant),
+            str(event.entity_id),
+            idempotency_key=f"score:{event.entity_id}",
+        )
+
+    async def _act(self, rule: Rule, application: Any, **context: Any) -> None:
+        action = getattr(self, f"_do_{rule.do}")
+        await action(rule, application, **context)
+
+    # -- steps ---------------------------------------------------------------------------
+
+    async def _record(
+        self,
+        application: Any,
+        note: str,
+        *,
+        emit: bool = True,
+        event_type: str = "workflow.note",
+        entity: str = "application",
+        entity_id: uuid.UUID | None = None,
+        **data: Any,
+    ) -> None:
+        async with self.db.session(self.tenant) as session:
+            if emit:
+                session.add(
+                    m.Event(
+                        type=event_type,
+                        entity=entity,
+                        entity_id=entity_id or application.id,
+                        data={"application_id": str(application.id), "job_id": str(application.job_id), **data},
+                    )
+                )
+            session.add(
+                m.StageChange(
+                    application_id=application.id,
+                    from_stage=application.stage,
+                    to_stage=application.stage,
+                    reason=note,
+                    actor_kind="workflow",
+                    actor_id=data.get("rule"),
+                )
+            )
+            await session.commit()
+
+    async def _move(self, application: Any, stage: str | None, reason: str, rule: Rule) -> None:
+        if not stage:
+            return
+        async with self.db.session(self.tenant) as session:
+            app = (await session.scalars(select(m.Application).where(m.Application.id == application.id))).one()
+            job = (await session.scalars(select(m.Job).where(m.Job.id == app.job_id))).one()
+            if stage not in (job.stages or []) or app.stage == stage or app.outcome != "ACTIVE":
+                return
+            session.add(
+                m.StageChange(
+                    application_id=app.id,
+                    from_stage=app.stage,
+                    to_stage=stage,
+                    reason=reason,
+                    actor_kind="workflow",
+                    actor_id=rule.id or rule.do,
+                )
+            )
+            app.stage, app.stage_count, app.last_stage_change_at = stage, app.stage_count + 1, utcnow()
+            session.add(
+                m.Event(
+                    type="application.stage_changed",
+                    entity="application",
+                    entity_id=app.id,
+                    data={
+                        "job_id": str(app.job_id),
+                        "candidate_id": str(app.candidate_id),
+                        "to_stage": stage,
+                        "by": "workflow",
+                    },
+                )
+            )
+            await session.commit()
+
+    async def _do_start_approval(
+        self, rule: Rule, application: Any, *, evaluation: Any = None, reason: str, **_: Any
+    ) -> None:
+        key = f"wf:approval:{application.id}:{rule.id or rule.do}"
+        if not await _claim(self.db, self.tenant, key, "workflow.start_approval"):
+            return
+        options = rule.with_
+        connection = await self._connection("approval", "approval.create")
+        async with self.db.session(self.tenant) as session:
+            approval = (
+                await session.scalars(
+                    select(m.ApprovalInstance).where(
+                        m.ApprovalInstance.subject_id == application.id,
+                        m.ApprovalInstance.definition_code == options.get("definition_code", "PROC-SECOND-ROUND"),
+                    )
+                )
+            ).first()
+            if approval is None:
+                approval = m.ApprovalInstance(
+                    connection_id=connection.id if connection else None,
+                    definition_code=options.get("definition_code", "PROC-SECOND-ROUND"),
+                    title=options.get("title", "二面审批"),
+                    status="PENDING",
+                    subject_type="application",
+                    subject_id=application.id,
+                    form={
+                        "evaluation_id": str(evaluation.id) if evaluation else None,
+                        "total": evaluation.total if evaluation else None,
+                        "recommendation": evaluation.recommendation if evaluation else None,
+                    },
+                )
+                session.add(approval)
+                await session.flush()
+                session.add(
+                    m.Event(
+                        type="approval.created",
+                        entity="approval",
+                        entity_id=approval.id,
+                        data={
+                            "application_id": str(application.id),
+                            "job_id": str(application.job_id),
+                            "rule": rule.id or rule.do,
+                        },
+                    )
+                )
+                session.add(
+                    m.StageChange(
+                        application_id=application.id,
+                        from_stage=application.stage,
+                        to_stage=application.stage,
+                        actor_kind="workflow",
+                        actor_id=rule.id or rule.do,
+                        reason=f"second-round approval requested ({reason})",
+                    )
+                )
+            await session.commit()
+        remote = None
+        if connection is not None:
+            payload = await self._approval_payload(connection, approval, application, evaluation, options)
+            result = await self._write(connection, "approval.create", payload, f"approval:{approval.id}")
+            remote = getattr(result, "remote_id", None)
+            if remote:
+                async with self.db.session(self.tenant) as session:
+                    exists = (
+                        await session.scalars(
+                            select(m.RemoteLink).where(
+                                m.RemoteLink.connection_id == connection.id,
+                                m.RemoteLink.entity == "approval",
+                                m.RemoteLink.remote_id == remote,
+                            )
+                        )
+                    ).first()
+                    if exists is None:
+                        session.add(
+                            m.RemoteLink(
+                                connection_id=connection.id,
+                                entity="approval",
+                                entity_id=approval.id,
+                                remote_id=remote,
+                                fetched_at=utcnow(),
+                            )
+                        )
+                    await session.commit()
+        await self._move(application, options.get("move_to_stage"), "second-round approval requested", rule)
+        await _done(self.db, self.tenant, key, {"approval_id": str(approval.id), "remote_id": remote})
+
+    async def _approval_payload(
+        self, connection: m.Connection, approval: Any, application: Any, evaluation: Any, options: dict[str, Any]
+    ) -> dict[str, Any]:
+        from hub.services.vault import reveal
+
+        await self.vault.prepare(self.tenant)
+        candidate = await self._one(m.Candidate, application.candidate_id)
+        name = ""
+        if candidate is not None:
+            parts = [
+                reveal(self.vault.open(self.tenant, "candidate", f, candidate.id, getattr(candidate, f)))
+                for f in ("last_name", "first_name")
+                if getattr(candidate, f)
+            ]
+            name = "".join(parts)
+        job = await self._one(m.Job, application.job_id)
+        settings_ = connection.settings or {}
+        summary = f"{name} · {job.title if job else ''} · AI 面试 {evaluation.total if evaluation else '-'} 分"
+        return {
+            "definition_code": options.get("definition_code", settings_.get("approval_definition_code", "")),
+            "originator": options.get("originator", settings_.get("originator", "")),
+            "department_id": options.get("department_id", settings_.get("department_id")),
+            "form": [
+                {"id": "candidate", "name": "候选人", "value": name},
+                {"id": "job", "name": "职位", "value": job.title if job else ""},
+                {"id": "score", "name": "AI 面试得分", "value": str(evaluation.total if evaluation else "")},
+                {"id": "recommendation", "name": "建议", "value": evaluation.recommendation if evaluation else ""},
+            ],
+            "report": {"summary": summary, "score": evaluation.total if evaluation else None},
+            "summary": summary,
+        }
+
+    async def _do_schedule_interview(
+        self, rule: Rule, application: Any, *, approval: Any = None, reason: str, **_: Any
+    ) -> None:
+        key = f"wf:schedule:{approval.id if approval else application.id}:{rule.id or rule.do}"
+        if not await _claim(self.db, self.tenant, key, "workflow.schedule_interview"):
+            return
+        options = rule.with_
+        start = utcnow().replace(minute=0, second=0, microsecond=0) + timedelta(
+            hours=int(options.get("start_in_hours", 48))
+        )
+        end = start + timedelta(minutes=int(options.get("duration_minutes", 60)))
+        async with self.db.session(self.tenant) as session:
+            interview = (
+                await session.scalars(
+                    select(m.Interview).where(
+                        m.Interview.application_id == application.id, m.Interview.round == int(options.get("round", 2))
+                    )
+                )
+            ).first()
+            if interview is None:
+                interview = m.Interview(
+                    application_id=application.id,
+                    round=int(options.get("round", 2)),
+                    mode=options.get("mode", "ONSITE"),
+                    interviewers=options.get("interviewers", []),
+                    start_at=start,
+                    end_at=end,
+                    location=options.get("location"),
+                )
+                session.add(interview)
+                await session.flush()
+                session.add(
+                    m.Event(
+                        type="interview.created",
+                        entity="interview",
+                        entity_id=interview.id,
+                        data={"application_id": str(application.id), "by": "workflow"},
+                    )
+                )
+                session.add(
+                    m.StageChange(
+                        application_id=application.id,
+                        from_stage=application.stage,
+                        to_stage=application.stage,
+                        actor_kind="workflow",
+                        actor_id=rule.id or rule.do,
+                        reason=f"round {interview.round} interview scheduled ({reason})",
+                    )
+                )
+            notification = (
+                await session.scalars(
+                    select(m.Notification).where(m.Notification.dedupe_key == f"interview-invite:{interview.id}")
+                )
+            ).first()
+            if notification is None:
+                notification = m.Notification(
+                    recipient_kind="candidate",
+                    recipient_id=application.candidate_id,
+                    channel="mobile",
+                    title="面试安排 Interview scheduled",
+                    body=f"{start.isoformat()} · {interview.location or ''} · "
+                    f"{', '.join(interview.interviewers or []) or 'HR'}",
+                    deep_link=f"hub://interviews/{interview.id}",
+                    dedupe_key=f"interview-invite:{interview.id}",
+                )
+                session.add(notification)
+                await session.flush()
+                session.add(
+                    m.Event(
+                        type="notification.created",
+                        entity="notification",
+                        entity_id=notification.id,
+                        data={"application_id": str(application.id), "candidate_id": str(application.candidate_id)},
+                    )
+                )
+            await session.commit()
+        await self._move(application, options.get("move_to_stage"), "second-round interview scheduled", rule)
+        hr = await self._connection("interview", "interview.create")
+        if hr is not None:
+            app_remote = await self._remote_id("application", application.id, hr.id)
+            if app_remote:
+                await self._write(
+                    hr,
+                    "interview.create",
+                    {
+                        "application_remote_id": app_remote,
+                        "interviewers": interview.interviewers or [],
+                        "location": interview.location,
+                        "start_at": interview.start_at.isoformat(),
+                        "end_at": interview.end_at.isoformat(),
+                    },
+                    f"interview:{interview.id}",
+                )
+        mobile = await self._connection("notification", "notification.push")
+        delivered = False
+        if mobile is not None:
+            to = await self._remote_id("candidate", application.candidate_id, None)
+            if to:
+                await self._write(
+                    mobile,
+                    "notification.push",
+                    {
+                        "to": to,
+                        "title": notification.title,
+                        "body": notification.body,
+                        "deep_link": notification.deep_link,
+                        "data": {"interview_id": str(interview.id)},
+                    },
+                    f"notification:{notification.id}",
+                )
+                delivered = True
+        async with self.db.session(self.tenant) as session:
+            row = (await session.scalars(select(m.Notification).where(m.Notification.id == notification.id))).one()
+            row.status = "SENT" if delivered else "PENDING_CHANNEL"
+            row.delivered_at = utcnow() if delivered else None
+            await session.commit()
+        await _done(self.db, self.tenant, key, {"interview_id": str(interview.id), "notified": delivered})
+
+    async def _do_notify_hr(self, rule: Rule, application: Any, *, approval: Any = None, reason: str, **_: Any) -> None:
+        key = f"wf:notify-hr:{approval.id if approval else application.id}:{rule.on}"
+        if not await _claim(self.db, self.tenant, key, "workflow.notify_hr"):
+            return
+        async with self.db.session(self.tenant) as session:
+            note = m.Notification(
+                recipient_kind="hr",
+                recipient_id=application.job_id,
+                channel="hub",
+                title=f"审批结果: {reason}",
+                body="The second-round approval was not granted; the application waits for an HR decision.",
+                dedupe_key=key,
+            )
+            session.add(note)
+            await session.flush()
+            session.add(
+                m.Event(
+                    type="notification.created",
+                    entity="notification",
+                    entity_id=note.id,
+                    data={"application_id": str(application.id), "job_id": str(application.job_id)},
+                )
+            )
+            session.add(
+                m.StageChange(
+                    application_id=application.id,
+                    from_stage=application.stage,
+                    to_stage=application.stage,
+                    actor_kind="workflow",
+                    actor_id=rule.id or rule.do,
+                    reason=f"{reason}; HR notified (no automatic rejection)",
+                )
+            )
+            await session.commit()
+        await _done(self.db, self.tenant, key, {"notification_id": str(note.id)})
+
+    async def _do_invite_ai_interview(self, rule: Rule, application: Any, **_: Any) -> None:
+        key = f"wf:invite:{application.id}"
+        if not await _claim(self.db, self.tenant, key, "workflow.invite_ai_interview"):
+            return
+        mobile = await self._connection("interview_session", "session.invite")
+        remote = await self._remote_id("candidate", application.candidate_id, None)
+        if mobile is not None and remote:
+            await self._write(
+                mobile,
+                "session.invite",
+                {"candidate_remote_id": remote, "package_id": rule.with_.get("package_id", "default")},
+                f"invite:{application.id}",
+            )
+        await self._record(application, "invited to the AI interview", rule=rule.id or rule.do)
+        await _done(self.db, self.tenant, key, {"invited": mobile is not None and bool(remote)})
+
+
+def _sync_redis() -> Any:
+    from hub.redis import sync_redis
+
+    return sync_redis(settings().redis_url)
+
+
+async def _batch(db: Database, tenant: uuid.UUID, batch: int) -> tuple[m.WorkflowCursor | None, list[m.Event]]:
+    async with db.session(tenant) as session:
+        cursor = (await session.scalars(select(m.WorkflowCursor))).first()
+        if cursor is None:
+            session.add(m.WorkflowCursor(last_seq=0))
+            await session.commit()
+            cursor = (await session.scalars(select(m.WorkflowCursor))).one()
+        events = list(
+            (
+                await session.scalars(
+                    select(m.Event).where(m.Event.seq > cursor.last_seq).order_by(m.Event.seq).limit(batch)
+                )
+            ).all()
+        )
+    return cursor, events
+
+
+async def _advance(db: Database, tenant: uuid.UUID, seq: int) -> None:
+    async with db.session(tenant) as session:
+        cursor = (await session.scalars(select(m.WorkflowCursor))).one()
+        cursor.last_seq = max(cursor.last_seq, seq)
+        await session.commit()
+
+
+async def _run(tenant: uuid.UUID, *, batch: int = 200) -> dict[str, Any]:
+    db = database()
+    vault = PolicyVault(db, kek_from_settings(settings()))
+    runner = Runner(db, vault, tenant)
+    processed = 0
+    lock = None
+    if db.url.startswith("postgresql"):  # one runner per tenant at a time, across every worker
+        lock = await db.engine.connect()
+        key = int.from_bytes(tenant.bytes[8:], "big", signed=True)
+        await lock.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+    try:
+        while True:
+            _cursor, events = await _batch(db, tenant, batch)
+            for event in events:
+                await runner.handle(event)  # a failure leaves the cursor before this event: retried
+                await _advance(db, tenant, event.seq)
+                processed += 1
+            await publish_events()
+            if len(events) < batch:
+                return {"status": "ok", "processed": processed}
+    finally:
+        if lock is not None:
+            await lock.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            await lock.close()
+
+
+def run_workflows(tenant_id: str, *, idempotency_key: str) -> dict[str, Any]:
+    """Process the tenant's new events through its jobs' automation rules (see module doc)."""
+    return run_async(_run(uuid.UUID(tenant_id)))
