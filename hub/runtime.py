@@ -18,6 +18,7 @@ from hub.queues import Queues
 from hub.redis import async_redis, sync_redis
 from hub.services.auth import Authenticator
 from hub.services.crypto import PolicyVault
+from hub.services.event_rows import EventRowCache
 from hub.services.vault import Vault
 from hub.settings import Settings
 from schema.api import build_schema
@@ -70,6 +71,7 @@ class Runtime:
 
         self.extras.setdefault("verify_audit", lambda tenant_id: verify_tenant(self.db, tenant_id))
         self.extras.setdefault("validate_automation", _validate_automation)
+        self.extras.setdefault("event_rows", EventRowCache())
         self.extras.setdefault("screening", ScreeningService(self.db, self.queues, on_commit=self.events.nudge))
         self.extras.setdefault(
             "interviews", InterviewService(self.db, self.vault, self.queues, on_commit=self.events.nudge)

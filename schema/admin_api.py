@@ -12,7 +12,13 @@ from strawberry.types import Info
 from schema.queries import paginate
 from schema.relay import Connection, Node, encode_global_id
 
-__all__ = ["AdminQuery", "AuditEntry"]
+__all__ = ["AdminMutation", "AdminQuery", "AuditEntry", "Principal"]
+
+
+def _admin_write() -> list[Any]:
+    from schema.permissions import Allow
+
+    return [PermissionExtension(permissions=[Allow("admin:tenant")], use_directives=False)]
 
 
 def _admin() -> list[Any]:
@@ -80,3 +86,60 @@ class AdminQuery:
             kind=verdict.kind,
             problem=verdict.problem,
         )
+
+
+@strawberry.type(description="A user or integrator of the tenant.")
+class Principal(Node):
+    id: strawberry.ID
+    kind: str
+    name: str
+    roles: list[str]
+    disabled: bool
+
+    @classmethod
+    def from_row(cls, row: Any) -> Principal:
+        return cls(
+            id=strawberry.ID(encode_global_id("Principal", row.id)),
+            kind=row.kind,
+            name=row.name,
+            roles=list(row.roles or []),
+            disabled=row.disabled,
+        )
+
+
+@strawberry.input
+class SetPrincipalAccessInput:
+    principal_id: strawberry.ID
+    roles: list[str] | None = None
+    disabled: bool | None = None
+
+
+@strawberry.type
+class PrincipalPayload:
+    principal: Principal
+
+
+@strawberry.type
+class AdminMutation:
+    @strawberry.mutation(
+        extensions=_admin_write(),
+        description="Change a principal's roles or disable it; live "
+        "subscriptions of that principal apply the change from their next event on.",
+    )
+    async def set_principal_access(self, info: Info, input: SetPrincipalAccessInput) -> PrincipalPayload:
+        from schema.context import ROLES
+        from schema.errors import ValidationFailed
+        from schema.relay import decode_global_id
+
+        _, principal_id = decode_global_id(input.principal_id, expect="Principal")
+        values: dict[str, Any] = {}
+        if input.roles is not None:
+            if not input.roles or set(input.roles) - set(ROLES):
+                raise ValidationFailed(f"roles must be a non-empty subset of {list(ROLES)}", field="roles")
+            values["roles"] = sorted(set(input.roles))
+        if input.disabled is not None:
+            values["disabled"] = input.disabled
+        if not values:
+            raise ValidationFailed("nothing to change", field="roles")
+        row = await info.context.store.update("principal", principal_id, values)
+        return PrincipalPayload(principal=Principal.from_row(row))

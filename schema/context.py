@@ -104,5 +104,7 @@ class Context:
     services: dict[str, Any] = field(default_factory=dict)
     #: Appends the audited reads collected so far (long-lived subscriptions call it per event).
     audit_flush: Callable[[], Awaitable[None]] | None = None
+    #: Re-reads the viewer's principal (roles changed, disabled) and applies it to this context.
+    reauthorize: Callable[[], Awaitable[None]] | None = None
     request: Any = None
     now: datetime | None = None

@@ -18,7 +18,7 @@ from strawberry.types import Info
 
 from schema.context import EventEnvelope
 from schema.errors import ValidationFailed
-from schema.queries import NODE_TYPES, _load_nodes
+from schema.queries import NODE_TYPES
 from schema.relay import Node, decode_global_id, encode_global_id
 
 __all__ = ["EventSubscription", "HubEvent"]
@@ -36,10 +36,27 @@ class HubEvent:
     node: Node | None
 
 
+async def _event_node(info: Info, envelope: EventEnvelope, type_name: str) -> Node | None:
+    """The event's object for this subscriber, re-authorized now; the row read is shared by
+    every staff subscriber of the process (``services["event_rows"]``), never across tenants."""
+    from schema.permissions import ACCESS
+
+    entity, gql_type, action = NODE_TYPES[type_name]
+    viewer = info.context.viewer
+    if not ACCESS.decide(viewer.roles, action).allowed:
+        return None
+    shared = info.context.services.get("event_rows")
+    if shared is not None and "candidate" not in viewer.roles:
+        row = await shared(viewer.tenant_id, entity, envelope.entity_id, envelope.cursor, info.context.store)
+    else:
+        row = (await info.context.store.rows_by_ids(entity, [envelope.entity_id]))[0]
+    return gql_type.from_row(row) if row is not None else None
+
+
 async def _present(info: Info, envelope: EventEnvelope) -> HubEvent | None:
     type_name = _TYPE_OF_ENTITY.get(envelope.entity or "")
     gid = encode_global_id(type_name, envelope.entity_id) if type_name and envelope.entity_id else None
-    node = (await _load_nodes(info, [strawberry.ID(gid)]))[0] if gid else None
+    node = await _event_node(info, envelope, type_name) if gid and type_name else None
     viewer = info.context.viewer
     if node is None and (viewer.roles == frozenset({"candidate"}) or gid is None):
         return None  # not theirs to see (or no object behind it)
@@ -61,6 +78,10 @@ async def _stream(info: Info, after: str | None, keep: Any) -> AsyncGenerator[Hu
     async for envelope in events.subscribe(info.context.viewer.tenant_id, after=after):
         if flush is not None:
             await flush()  # the reads of the event pushed before this one
+        if envelope.type == "principal.updated" and envelope.entity_id == info.context.viewer.principal_id:
+            if info.context.reauthorize is not None:
+                await info.context.reauthorize()  # new roles apply from the next event on
+            continue
         if not keep(envelope):
             continue
         event = await _present(info, envelope)

@@ -24,6 +24,7 @@ from hub.http.sse import sse_response
 from hub.runtime import Runtime
 from hub.services.audit import AuditTrail
 from hub.services.presenter import Presenter
+from hub.services.reauthorize import reauthorizer
 from hub.services.store import SqlStore
 from schema.context import Context, Viewer
 from schema.errors import (
@@ -167,6 +168,7 @@ class GraphQLEndpoint:
             services=runtime.extras,
             audit_flush=audit.flush,
         )
+        context.reauthorize = reauthorizer(runtime.auth, lambda: context)
 
         async def close() -> None:
             try:

@@ -21,6 +21,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from hub.runtime import Runtime
 from hub.services.audit import AuditTrail
 from hub.services.presenter import Presenter
+from hub.services.reauthorize import reauthorizer
 from hub.services.store import SqlStore
 from schema.context import Context, Viewer
 from schema.errors import HubError
@@ -64,6 +65,7 @@ class WsContext:
             services=self.runtime.extras,
             audit_flush=audit.flush,
         )
+        self._context.reauthorize = reauthorizer(self.runtime.auth, lambda: self._context)
 
     def __getattr__(self, name: str) -> Any:
         context = self.__dict__.get("_context")

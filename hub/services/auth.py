@@ -129,6 +129,14 @@ class Authenticator:
         self._cache[credential] = (time.monotonic() + self.cache_seconds, viewer)
         return viewer
 
+    async def refresh(self, viewer: Viewer) -> Viewer:
+        """The principal as it is now (roles changed, disabled?), bypassing the cache."""
+        self._principals.pop(f"p:{viewer.principal_id}:{viewer.tenant_id}", None)
+        for key in [k for k, v in self._cache.items() if v[1].principal_id == viewer.principal_id]:
+            self._cache.pop(key, None)
+        fresh, _ = await self._principal(viewer.principal_id, viewer.tenant_id)
+        return fresh
+
     async def _principal(self, principal_id: uuid.UUID, tenant_id: uuid.UUID) -> tuple[Viewer, int]:
         key = f"p:{principal_id}:{tenant_id}"
         cached = self._principals.get(key)

@@ -236,3 +236,44 @@ async def test_sse_subscription_and_teardown(server: LoopbackServer, settings: S
             assert runtime.events.subscriber_count() == {}
     finally:
         await db.dispose()
+
+
+async def test_role_changed_mid_stream_applies_from_the_next_event(server: LoopbackServer, settings: Settings) -> None:
+    from schema.relay import encode_global_id
+
+    db, tenant, admin = await _setup(settings)
+    try:
+        viewer_actor = await make_actor(db, settings, tenant, "interviewer")
+        async with open_store(db, settings, tenant) as store:
+            cand = await store.create("candidate", {"first_name": "伟", "phones": ["+86-138-1234-5678"]})
+        await published(db, tenant)
+        client = await Client.connect(server, viewer_actor)
+        await client.subscribe(
+            'subscription { events(types: ["candidate.updated"]) { node { ... on Candidate { phones } } } }'
+        )
+        await asyncio.sleep(0.3)
+        async with open_store(db, settings, tenant) as store:
+            await store.update("candidate", cand.id, {"tags": ["first"]})
+        first = (await client.next())["payload"]["data"]["events"]["node"]
+        assert first == {"phones": ["+86138****5678"]}  # an interviewer sees it masked
+        async with httpx.AsyncClient(base_url=server.url, headers=admin.headers) as http:
+            admin_actor = await make_actor(db, settings, tenant, "admin")
+            response = await http.post(
+                "/graphql",
+                headers=admin_actor.headers,
+                json={
+                    "query": "mutation($i: SetPrincipalAccessInput!) { setPrincipalAccess(input: $i) { principal { roles } } }",
+                    "variables": {
+                        "i": {"principalId": encode_global_id("Principal", viewer_actor.principal.id), "roles": ["hr"]}
+                    },
+                },
+            )
+            assert response.json()["data"]["setPrincipalAccess"]["principal"]["roles"] == ["hr"]
+        await asyncio.sleep(0.5)
+        async with open_store(db, settings, tenant) as store:
+            await store.update("candidate", cand.id, {"tags": ["second"]})
+        second = (await client.next())["payload"]["data"]["events"]["node"]
+        assert second == {"phones": ["+86-138-1234-5678"]}  # now HR: in clear
+        await client.close()
+    finally:
+        await db.dispose()
