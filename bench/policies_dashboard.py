@@ -23,16 +23,16 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._load import Server, drive  # noqa: E402
-from bench.spine_dashboard import HUB_QUERY  # noqa: E402
-from hub.db import Database  # noqa: E402
-from hub.db import models as m  # noqa: E402
-from hub.db.migrate import upgrade  # noqa: E402
-from hub.services.auth import mint_token  # noqa: E402
-from hub.services.crypto import PolicyVault, kek_from_settings  # noqa: E402
-from hub.services.store import SqlStore  # noqa: E402
-from hub.settings import Settings  # noqa: E402
-from schema.context import Viewer  # noqa: E402
+from bench._load import Server, drive
+from bench.spine_dashboard import HUB_QUERY
+from hub.db import Database
+from hub.db import models as m
+from hub.db.migrate import upgrade
+from hub.services.auth import mint_token
+from hub.services.crypto import PolicyVault, kek_from_settings
+from hub.services.store import SqlStore
+from hub.settings import Settings
+from schema.context import Viewer
 
 ADMIN = os.environ.get("HUB_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

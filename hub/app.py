@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hub.http.graphql import GraphQLEndpoint
 from hub.http.health import healthz, readyz
+from hub.http.webhooks import WebhookEndpoint
 from hub.http.websocket import graphql_websocket
 from hub.runtime import Runtime
 from hub.settings import Settings
@@ -66,6 +67,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
         WebSocketRoute("/graphql", graphql_websocket(runtime)),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        Route("/webhooks/{connection_id}", WebhookEndpoint(runtime), methods=["GET", "POST"]),
     ]
     middleware = [Middleware(SecurityHeaders)]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan, debug=False)

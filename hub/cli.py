@@ -7,6 +7,8 @@
     hub users create|token    manage users and mint their bearer tokens
     hub keys create|revoke    manage integrator API keys
     hub schema export         print or write the GraphQL SDL
+    hub connectors ...        validate, register and list connector kinds (hub.cli_connectors)
+    hub connections ...       create, list and sync a tenant's connections
 
 Every command reads its settings from ``HUB_*`` environment variables (see README).
 """
@@ -24,6 +26,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
+from hub.cli_connectors import app as connectors_and_connections
 from hub.db import Database
 from hub.db import models as m
 from hub.settings import Settings
@@ -401,6 +404,7 @@ def keys_shred(
 
 audit = typer.Typer(help="The audit trail.", no_args_is_help=True)
 app.add_typer(audit, name="audit")
+app.add_typer(connectors_and_connections)  # hub connectors ..., hub connections ...
 
 
 @audit.command("verify")

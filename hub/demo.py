@@ -7,6 +7,7 @@ demo data is sealed per policy and emits the same events.
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from engines.rubric import default_rubrics
 from hub.db import Database
 from hub.db import models as m
 from hub.services.store import SqlStore
@@ -92,6 +94,123 @@ JOBS: list[dict[str, Any]] = [
     },
 ]
 
+#: The rubric each demo job's interviews are scored on: a shipped one, or (the campus analyst job) a
+#: custom rubric showing how HR writes its own behaviour anchors.
+DEMO_RUBRICS: dict[str, str] = {
+    "J-2025-017": "backend_engineer",
+    "J-2025-021": "mechanical_designer",
+    "J-2025-030": "customer_service_lead",
+}
+ANALYST_RUBRIC: dict[str, Any] = {
+    "rubric_id": "campus_data_analyst",
+    "version": "1.0.0",
+    "name": "数据分析师（校招）/ Data analyst (campus)",
+    "dimensions": [
+        {
+            "key": "data_analysis",
+            "name": "数据分析 / Data analysis",
+            "weight": 3,
+            "kind": "hard",
+            "must_have": True,
+            "keywords": ["SQL", "Python", "pandas", "数据分析", "报表", "指标", "analysis", "dashboard"],
+            "levels": [
+                {
+                    "score": 5,
+                    "anchor": "独立完成过完整的数据分析项目并推动了业务决策 / Ran an analysis that drove a decision",
+                },
+                {
+                    "score": 4,
+                    "anchor": "能独立用 SQL 和 Python 完成取数与分析 / Analyses data alone with SQL and Python",
+                },
+                {"score": 3, "anchor": "参与过分析项目但未主导 / Took part in analysis projects without leading"},
+                {"score": 2, "anchor": "只在课程中学过数据分析 / Learned data analysis in courses only"},
+                {"score": 1, "anchor": "没有数据分析经验 / No data analysis experience"},
+            ],
+        },
+        {
+            "key": "business_sense",
+            "name": "业务理解 / Business sense",
+            "weight": 2,
+            "kind": "hard",
+            "must_have": False,
+            "keywords": ["业务", "增长", "转化率", "用户", "business", "conversion", "growth"],
+            "levels": [
+                {
+                    "score": 5,
+                    "anchor": "能把分析结论转化为业务建议并跟进落地 / Turns findings into business advice",
+                },
+                {"score": 3, "anchor": "能解释指标背后的业务含义 / Explains what metrics mean for the business"},
+                {"score": 1, "anchor": "不了解业务指标 / Does not know the business metrics"},
+            ],
+        },
+        {
+            "key": "communication",
+            "name": "沟通表达 / Communication",
+            "weight": 1,
+            "kind": "soft",
+            "must_have": False,
+            "levels": [
+                {
+                    "score": 5,
+                    "anchor": "能向非技术同事清楚讲解分析结论 / Explains findings clearly to non-technical colleagues",
+                },
+                {"score": 3, "anchor": "表达基本清楚 / Mostly clear"},
+                {"score": 1, "anchor": "表达混乱 / Unclear"},
+            ],
+        },
+    ],
+}
+
+#: Transcribed answers of the demo's AI interviews (backend job), a stronger and a weaker candidate.
+DEMO_ANSWERS: list[list[dict[str, Any]]] = [
+    [
+        {
+            "question_id": "q1",
+            "dimension_keys": ["backend_development"],
+            "question": "请讲一个你做过的后端服务。",
+            "transcript": "我主导了订单服务的重构，用 Java 和 Spring Boot 重新设计了接口，上线后延迟降低了百分之四十。",
+        },
+        {
+            "question_id": "q2",
+            "dimension_keys": ["databases"],
+            "question": "讲讲你做过的数据库优化。",
+            "transcript": "库存系统的 MySQL 表结构是我独立设计的，也做过慢查询优化，核心查询从两秒降到两百毫秒。",
+        },
+        {
+            "question_id": "q3",
+            "dimension_keys": ["system_design"],
+            "question": "你参与过哪些架构设计？",
+            "transcript": "我们引入了 Redis 缓存和 Kafka 消息队列，我参与了架构讨论，但最终方案是架构师定的。",
+        },
+        {
+            "question_id": "q4",
+            "dimension_keys": ["communication", "teamwork"],
+            "question": "和其他团队意见不一致时怎么办？",
+            "transcript": "我会先把方案写成文档，和产品、测试一起评审，有分歧就拉会对齐，最后按数据做决定。",
+        },
+    ],
+    [
+        {
+            "question_id": "q1",
+            "dimension_keys": ["backend_development"],
+            "question": "请讲一个你做过的后端服务。",
+            "transcript": "嗯，我参与过后端项目，主要是协助同事写一些接口，不是我主导的。",
+        },
+        {
+            "question_id": "q2",
+            "dimension_keys": ["databases"],
+            "question": "讲讲你做过的数据库优化。",
+            "transcript": "SQL 我只了解基础的增删改查，没有做过优化。",
+        },
+        {
+            "question_id": "q3",
+            "dimension_keys": ["system_design"],
+            "question": "你参与过哪些架构设计？",
+            "transcript": "系统设计方面我没有什么经验。",
+        },
+    ],
+]
+
 SURNAMES = ["张", "王", "李", "赵", "陈", "刘", "杨", "黄", "周", "吴", "徐", "孙", "马", "朱", "胡", "林"]
 GIVEN = ["伟", "芳", "娜", "敏", "静", "磊", "洋", "艳", "勇", "军", "杰", "婷", "强", "涛", "明", "慧"]
 EN_FIRST = ["Emily", "Daniel", "Sophia", "Michael", "Olivia", "James", "Grace", "Lucas"]
@@ -123,6 +242,11 @@ Bachelor of Business Administration, University of Manchester, 2015
 """
 
 
+def _rubric(job: dict[str, Any]) -> dict[str, Any]:
+    rubric_id = DEMO_RUBRICS.get(job["code"])
+    return default_rubrics()[rubric_id].to_dict() if rubric_id else ANALYST_RUBRIC
+
+
 def _system_viewer(tenant_id: uuid.UUID) -> Viewer:
     return Viewer(
         principal_id=uuid.UUID(int=0), tenant_id=tenant_id, kind="system", name="demo seed", roles=frozenset({"admin"})
@@ -145,7 +269,12 @@ async def seed_demo(db: Database, vault: Vault, *, candidates: int = 40, seed: i
         store = SqlStore(session, viewer, vault)
         jobs = [
             await store.create(
-                "job", {**j, "stages": ["APPLIED", "SCREENING", "AI_INTERVIEW", "SECOND_ROUND", "OFFER"]}
+                "job",
+                {
+                    **j,
+                    "stages": ["APPLIED", "SCREENING", "AI_INTERVIEW", "SECOND_ROUND", "OFFER"],
+                    "rubric": _rubric(j),
+                },
             )
             for j in JOBS
         ]
@@ -222,6 +351,36 @@ async def seed_demo(db: Database, vault: Vault, *, candidates: int = 40, seed: i
                         "start_at": start + timedelta(days=i, hours=2),
                         "end_at": start + timedelta(days=i, hours=3),
                         "location": "移动端 AI 面试",
+                    },
+                )
+                answers = DEMO_ANSWERS[(i // 6) % len(DEMO_ANSWERS)]
+                await store.create(
+                    "interview_session",
+                    {
+                        "application_id": application.id,
+                        "candidate_id": candidate.id,
+                        "status": "SUBMITTED",
+                        "channel": "ios",
+                        "consent": [
+                            {
+                                "purpose": "ai_scoring",
+                                "granted": i % 5 != 0,
+                                "granted_at": (start + timedelta(days=i)).isoformat(),
+                            }
+                        ],
+                        "questions": [
+                            {
+                                "question_id": a["question_id"],
+                                "question": a["question"],
+                                "dimension_keys": a["dimension_keys"],
+                            }
+                            for a in answers
+                        ],
+                        "answers": json.dumps(
+                            [{k: a[k] for k in ("question_id", "question", "transcript")} for a in answers],
+                            ensure_ascii=False,
+                        ),
+                        "submitted_at": start + timedelta(days=i, hours=3),
                     },
                 )
     return tenant.id, True

@@ -12,6 +12,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -19,6 +20,7 @@ from hub.db import Database
 from hub.db import models as m
 from hub.db.migrate import upgrade
 from hub.demo import seed_demo
+from hub.demo_upstreams import connect_demo, start_upstreams
 from hub.services.auth import mint_token
 from hub.services.crypto import PolicyVault
 from hub.settings import Settings
@@ -53,7 +55,8 @@ def prepare_embedded(
         port=port or 8000,
     )
     upgrade(settings.database_url)
-    token = asyncio.run(_seed(settings))
+    suite = start_upstreams()
+    token = asyncio.run(_seed(settings, suite))
     url = f"http://{settings.host}:{settings.port}/graphql"
     banner = (
         f"\n  Recruiting hub (embedded mode: SQLite in {home}/, in-process Redis; not for production)\n"
@@ -61,14 +64,20 @@ def prepare_embedded(
         f"  Token:     {token}\n"
         f"  Try:       curl -s {url} -H 'content-type: application/json' -H 'authorization: Bearer <token>' "
         '-d \'{"query":"{ jobs { totalCount edges { node { title } } } }"}\'\n'
+        f"  Upstreams: simulated HR {suite.urls['hr']}, DingTalk {suite.urls['dingtalk']}, "
+        f"mobile {suite.urls['mobile']}\n"
+        "             (connections hr-sim, dingtalk-sim, mobile-sim: syncing in the background; "
+        "query `connections { edges { node { name syncStates { model status } } } }`)\n"
     )
     return settings, banner
 
 
-async def _seed(settings: Settings) -> str:
+async def _seed(settings: Settings, suite: Any) -> str:
     db = Database(settings)
     try:
-        tenant_id, _ = await seed_demo(db, PolicyVault.from_settings(settings, db))
+        vault = PolicyVault.from_settings(settings, db)
+        tenant_id, _ = await seed_demo(db, vault)
+        await connect_demo(db, vault, settings, tenant_id, suite)
         async with db.session(tenant_id) as session:
             hr = (await session.scalars(select(m.Principal).where(m.Principal.email == "hr@demo.example"))).first()
             if hr is None:

@@ -78,6 +78,9 @@ class Runtime:
         )
         if self.events.on_published is None:
             self.events.on_published = lambda published: enqueue_workflows(self.queues, published)
+            from hub.services.integration import install
+
+            install(self)  # outbound webhooks fan out from every process that publishes
 
     async def close(self) -> None:
         await self.events.stop()

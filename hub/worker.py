@@ -48,13 +48,16 @@ class EmbeddedWorker:
 
     def __init__(self, settings: Settings) -> None:
         jobs.configure(settings)
+        self.in_memory = settings.redis_url.startswith("memory://")
         connection = sync_redis(settings.redis_url)
         self.queues = Queues(connection, prefix=settings.redis_prefix)
         self.worker = _ThreadWorker(self.queues.all(), connection=connection, serializer=JSONSerializer)
         self.thread = threading.Thread(target=self._run, name="hub-embedded-worker", daemon=True)
 
     def _run(self) -> None:
-        self.worker.work(with_scheduler=True, logging_level="WARNING")
+        # The in-process Redis stand-in has no Lua, which RQ's scheduler needs; retries with a
+        # delay are then picked up when the worker polls (embedded mode only).
+        self.worker.work(with_scheduler=not self.in_memory, logging_level="WARNING")
 
     def start(self) -> None:
         self.thread.start()

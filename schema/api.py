@@ -9,9 +9,10 @@ import strawberry
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from schema.admin_api import AdminQuery
+from schema.admin_api import AdminMutation, AdminQuery, Principal
 from schema.engines_api import EnginesMutation, EnginesQuery
 from schema.extensions import schema_extensions
+from schema.integration_api import IntegrationMutation, IntegrationQuery
 from schema.mutations import RecruitingMutation
 from schema.queries import RecruitingQuery
 from schema.subscriptions import EventSubscription
@@ -25,7 +26,9 @@ from schema.workflow_api import WorkflowMutation, WorkflowQuery
 __all__ = ["MUTATION_ROOTS", "QUERY_ROOTS", "SUBSCRIPTION_ROOTS", "build_schema", "sdl"]
 
 QUERY_ROOTS: tuple[type, ...] = (RecruitingQuery, AdminQuery, WorkflowQuery, EnginesQuery)
-MUTATION_ROOTS: tuple[type, ...] = (RecruitingMutation, WorkflowMutation, EnginesMutation)
+QUERY_ROOTS += (IntegrationQuery,)
+MUTATION_ROOTS: tuple[type, ...] = (RecruitingMutation, WorkflowMutation, AdminMutation, EnginesMutation)
+MUTATION_ROOTS += (IntegrationMutation,)
 SUBSCRIPTION_ROOTS: tuple[type, ...] = (EventSubscription,)
 NODE_CLASSES: list[type] = [Job, Candidate, Resume, Application, Interview, Evaluation, ApprovalInstance, Notification]
 NODE_CLASSES += [ScreeningRun, ScreeningResult, InterviewSession, InterviewOutline]  # engines

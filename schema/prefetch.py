@@ -30,8 +30,16 @@ RELATIONS: dict[str, dict[str, tuple[str, str, str | None, bool]]] = {
         "history": ("history_by_application", "id", None, True),
         "interviews": ("interviews_by_application", "id", "Interview", True),
         "latestEvaluation": ("latest_evaluation", "id", "Evaluation", False),
+        "screeningResults": ("screening_results_by_application", "id", "ScreeningResult", True),
+        "outline": ("latest_outline", "id", None, False),
+        "interviewSessions": ("interview_sessions_by_application", "id", "InterviewSession", True),
     },
     "Interview": {"application": ("application", "application_id", "Application", False)},
+    "ScreeningResult": {
+        "application": ("application", "application_id", "Application", False),
+        "run": ("screening_run", "run_id", None, False),
+    },
+    "InterviewSession": {"evaluations": ("evaluations_by_session", "id", None, True)},
 }
 
 

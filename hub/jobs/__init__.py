@@ -12,6 +12,11 @@ re-exported here so its path is ``hub.jobs.<name>``.
     hub.jobs.generate_interview_outline  generate an interview outline for an application (engines)
     hub.jobs.reencrypt_tenant        move a tenant's sealed values onto its primary data key
     hub.jobs.run_workflows           run a tenant's automation rules on its new events
+    hub.jobs.sync_model              read one model of a connection from its upstream (one sync run)
+    hub.jobs.process_webhook         process a verified inbound webhook (fetch, normalize, upsert)
+    hub.jobs.write_back              one idempotent write-back to an upstream system
+    hub.jobs.dispatch_webhooks       fan a tenant's new events out to its webhook subscriptions
+    hub.jobs.deliver_webhook         one signed outbound webhook delivery attempt
 """
 
 from hub.jobs.engines import (
@@ -23,11 +28,15 @@ from hub.jobs.engines import (
 from hub.jobs.keys import reencrypt_tenant
 from hub.jobs.recruiting import recompute_application
 from hub.jobs.runtime import configure, release_thread
+from hub.jobs.sync import deliver_webhook, dispatch_webhooks, process_webhook, sync_model, write_back
 from hub.jobs.workflows import run_workflows
 
 __all__ = [
     "configure",
+    "deliver_webhook",
+    "dispatch_webhooks",
     "generate_interview_outline",
+    "process_webhook",
     "rank_screening_run",
     "recompute_application",
     "reencrypt_tenant",
@@ -35,4 +44,6 @@ __all__ = [
     "run_workflows",
     "score_interview_session",
     "screen_applications",
+    "sync_model",
+    "write_back",
 ]

@@ -61,6 +61,9 @@ async def publish_events() -> None:
         if queues is None:
             queues = _local.queues = Queues(sync_redis(config.redis_url), prefix=config.redis_prefix)
         enqueue_workflows(queues, published)
+        from hub.jobs.sync import enqueue_dispatch
+
+        enqueue_dispatch(queues, published)  # outbound webhooks to integrators
 
 
 def release_thread() -> None:

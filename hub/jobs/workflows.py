@@ -108,14 +108,11 @@ class Runner:
             log.warning("job automation invalid: %s", exc)
             return []
 
-    async def _remote_id(self, entity: str, entity_id: uuid.UUID, connection_id: uuid.UUID | None) -> str | None:
-        async with self.db.session(self.tenant) as session:
-            stmt = select(m.RemoteLink.remote_id).where(
-                m.RemoteLink.entity == entity, m.RemoteLink.entity_id == entity_id
-            )
-            if connection_id is not None:
-                stmt = stmt.where(m.RemoteLink.connection_id == connection_id)
-            return (await session.scalars(stmt)).first()
+    async def _reference(self, entity: str, entity_id: uuid.UUID, connection_id: uuid.UUID) -> str | None:
+        """How that connection's upstream names the hub entity (the mobile app knows HR's ids)."""
+        from hub.services.connections import remote_reference
+
+        return await remote_reference(self.db, self.tenant, entity, entity_id, connection_id=connection_id)
 
     async def _connection(self, model: str, operation: str) -> m.Connection | None:
         from hub.services.connections import find_connection
@@ -348,19 +345,31 @@ class Runner:
         job = await self._one(m.Job, application.job_id)
         settings_ = connection.settings or {}
         summary = f"{name} · {job.title if job else ''} · AI 面试 {evaluation.total if evaluation else '-'} 分"
-        return {
+        fields = {
+            "candidate": ("候选人", name),
+            "job": ("职位", job.title if job else ""),
+            "score": ("AI 面试得分", str(evaluation.total if evaluation else "")),
+            "recommendation": ("建议", evaluation.recommendation if evaluation else ""),
+        }
+        # An OA template names its controls its own way: ``form_ids`` maps the hub's fields onto them
+        # (only mapped fields are sent then); without it, fields go by name.
+        form_ids: dict[str, str] | None = options.get("form_ids")
+        form = [{"id": form_ids[key] if form_ids else key, "name": label, "value": value}
+                for key, (label, value) in fields.items() if form_ids is None or key in form_ids]
+        payload: dict[str, Any] = {
             "definition_code": options.get("definition_code", settings_.get("approval_definition_code", "")),
             "originator": options.get("originator", settings_.get("originator", "")),
-            "department_id": options.get("department_id", settings_.get("department_id")),
-            "form": [
-                {"id": "candidate", "name": "候选人", "value": name},
-                {"id": "job", "name": "职位", "value": job.title if job else ""},
-                {"id": "score", "name": "AI 面试得分", "value": str(evaluation.total if evaluation else "")},
-                {"id": "recommendation", "name": "建议", "value": evaluation.recommendation if evaluation else ""},
-            ],
+            "form": form,
             "report": {"summary": summary, "score": evaluation.total if evaluation else None},
             "summary": summary,
+            "approval_id": str(approval.id),
         }
+        department = options.get("department_id", settings_.get("department_id"))
+        if department:
+            payload["department_id"] = department
+        if options.get("approvers"):
+            payload["approvers"] = options["approvers"]
+        return payload
 
     async def _do_schedule_interview(
         self, rule: Rule, application: Any, *, approval: Any = None, reason: str, **_: Any
@@ -441,7 +450,7 @@ class Runner:
         await self._move(application, options.get("move_to_stage"), "second-round interview scheduled", rule)
         hr = await self._connection("interview", "interview.create")
         if hr is not None:
-            app_remote = await self._remote_id("application", application.id, hr.id)
+            app_remote = await self._reference("application", application.id, hr.id)
             if app_remote:
                 await self._write(
                     hr,
@@ -458,7 +467,7 @@ class Runner:
         mobile = await self._connection("notification", "notification.push")
         delivered = False
         if mobile is not None:
-            to = await self._remote_id("candidate", application.candidate_id, None)
+            to = await self._reference("candidate", application.candidate_id, mobile.id)
             if to:
                 await self._write(
                     mobile,
@@ -521,7 +530,7 @@ class Runner:
         if not await _claim(self.db, self.tenant, key, "workflow.invite_ai_interview"):
             return
         mobile = await self._connection("interview_session", "session.invite")
-        remote = await self._remote_id("candidate", application.candidate_id, None)
+        remote = await self._reference("candidate", application.candidate_id, mobile.id) if mobile else None
         if mobile is not None and remote:
             await self._write(
                 mobile,

@@ -42,6 +42,7 @@ ENTITIES: dict[str, type[Any]] = {
     "interview_session": m.InterviewSession,
     "interview_outline": m.InterviewOutline,
     "audit": m.AuditLog,
+    "principal": m.Principal,
     "approval": m.ApprovalInstance,
     "notification": m.Notification,
     # integration: sealed secrets and raw upstream payloads (listed so key rotation covers them)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -14,6 +14,10 @@ from schema.personal import personal_field
 from schema.prefetch import related
 from schema.records import JobStatus
 from schema.relay import Connection, Node, encode_global_id
+
+if TYPE_CHECKING:  # resolved lazily at schema build time (strawberry.lazy): no import cycle at runtime
+    from schema.types.interviews import InterviewOutline, InterviewSession, Rubric
+    from schema.types.screening import ScreeningResult, ScreeningRun
 
 __all__ = [
     "Application",
@@ -133,6 +137,22 @@ class Job(Node):
         if stage is not None:
             filters["stage"] = stage
         return await paginate(info, "application", Application.from_row, filters=filters, first=first, after=after)
+
+    @strawberry.field(description="The rubric the job's interviews are scored against (staff only).")
+    def rubric(self, info: Info) -> Annotated[Rubric, strawberry.lazy("schema.types.interviews")] | None:
+        from schema.types.interviews import Rubric
+
+        if not self._row.rubric or info.context.viewer.roles == frozenset({"candidate"}):
+            return None  # a candidate does not get the scoring anchors of their own interview
+        return Rubric.from_json(self._row.rubric)
+
+    @strawberry.field(description="Screening runs of this job, newest first.")
+    async def screening_runs(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> Connection[Annotated[ScreeningRun, strawberry.lazy("schema.types.screening")]]:
+        from schema.types.screening import job_screening_runs
+
+        return await job_screening_runs(info, self._row.id, first, after)
 
 
 @strawberry.type
@@ -261,6 +281,28 @@ class Application(Node):
     @strawberry.field(description="The most recent AI evaluation of this application, if any.")
     def latest_evaluation(self, info: Info) -> Evaluation | None:
         return related(info, "latest_evaluation", self._row.id, Evaluation.from_row, many=False)
+
+    @strawberry.field(description="This application's result in every screening run, newest first.")
+    def screening_results(
+        self, info: Info
+    ) -> list[Annotated[ScreeningResult, strawberry.lazy("schema.types.screening")]]:
+        from schema.types.screening import application_screening_results
+
+        return application_screening_results(info, self._row.id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The most recent interview outline generated for this application.")
+    def outline(self, info: Info) -> Annotated[InterviewOutline, strawberry.lazy("schema.types.interviews")] | None:
+        from schema.types.interviews import application_outline
+
+        return application_outline(info, self._row.id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="AI interview sessions of this application, newest first.")
+    def interview_sessions(
+        self, info: Info
+    ) -> list[Annotated[InterviewSession, strawberry.lazy("schema.types.interviews")]]:
+        from schema.types.interviews import application_sessions
+
+        return application_sessions(info, self._row.id)  # type: ignore[no-any-return]
 
 
 @strawberry.type

@@ -1,0 +1,250 @@
+"""Screening behind the GraphQL API: start a run, record a person's decision, read results by rank.
+
+:class:`ScreeningService` is the ``screening`` service of :class:`schema.engines_api.ScreeningService`.
+
+Starting a run resolves the job's requirements (unknown skills answer ``VALIDATION_FAILED`` listing them),
+snapshots them on the run, creates the run (QUEUED) with its ``screening_run.created`` event in one
+transaction, and only then enqueues one job per chunk (``hub.jobs.screen_applications``); the chunk that
+completes the run enqueues ``hub.jobs.rank_screening_run`` (see :mod:`hub.services.screening_runs`).
+
+A result's ``passed`` is the engine's recommendation. Only a person decides: :meth:`decide` records
+ADVANCE, HOLD or REJECT with who and when, and emits ``screening_result.decided``; integrator keys are
+machines and cannot.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rq import Worker
+from sqlalchemy import and_, func, or_, select
+
+from hub.db import Database
+from hub.db import models as m
+from hub.db.base import new_id, utcnow
+from hub.queues import Queues
+from hub.services.features import features_version
+from hub.services.requirements import resolve_requirements
+from schema.context import Viewer
+from schema.errors import Forbidden, NotFound, UpstreamFailed, ValidationFailed
+from schema.relay import NOT_FOUND_MESSAGE
+
+__all__ = [
+    "CACHED_CHUNK_SIZE",
+    "CHUNK_SIZE",
+    "MAX_EXPLICIT_APPLICATIONS",
+    "ResultPage",
+    "ScreeningService",
+    "plan_chunks",
+]
+
+#: Applications per chunk job when features must be extracted (about 1.5 s of NLP per core).
+CHUNK_SIZE = 500
+#: Applications per chunk job when (nearly) every resume has cached features: screening only, so bigger
+#: chunks spread the fixed cost of a job over more resumes.
+CACHED_CHUNK_SIZE = 5000
+#: A small run is split into one chunk per worker listening on the queue (so each worker pays a job's
+#: fixed cost once), or into this many when no worker is registered yet.
+DEFAULT_PARALLELISM = 4
+MIN_CHUNK_SIZE = 50
+MAX_EXPLICIT_APPLICATIONS = 10_000
+CHUNK_TIMEOUT_SECONDS = 900
+RANK_TIMEOUT_SECONDS = 600
+_UNRANKED = 2**31 - 1
+
+DECISIONS = ("ADVANCE", "HOLD", "REJECT")
+
+
+def plan_chunks(application_ids: Sequence[str], *, cached_fraction: float, workers: int = 0) -> list[list[str]]:
+    """Split a run's applications into chunk jobs (order kept): at most :data:`CHUNK_SIZE` (or
+    :data:`CACHED_CHUNK_SIZE` when the library is cached), and at least one chunk per worker."""
+    n = len(application_ids)
+    size = CACHED_CHUNK_SIZE if cached_fraction >= 0.9 else CHUNK_SIZE
+    size = max(MIN_CHUNK_SIZE, min(size, math.ceil(n / (workers or DEFAULT_PARALLELISM))))
+    return [list(application_ids[i : i + size]) for i in range(0, n, size)]
+
+
+@dataclass
+class ResultPage:
+    rows: list[Any]
+    has_next: bool
+    total: int
+
+
+class ScreeningService:
+    def __init__(self, db: Database, queues: Queues, *, on_commit: Callable[[], None] | None = None) -> None:
+        self.db = db
+        self.queues = queues
+        self.on_commit = on_commit or (lambda: None)
+
+    # -- runs ------------------------------------------------------------------------------
+
+    async def start_run(
+        self,
+        viewer: Viewer,
+        job_id: uuid.UUID,
+        application_ids: Sequence[uuid.UUID] | None = None,
+        *,
+        shortlist_size: int | None = None,
+    ) -> Any:
+        """Create a QUEUED run over the job's active applications (or the given ones) and enqueue it."""
+        tenant = viewer.tenant_id
+        a, r = m.Application.__table__, m.Resume.__table__
+        async with self.db.session(tenant) as session:
+            job = (await session.scalars(select(m.Job).where(m.Job.id == job_id))).first()
+            if job is None:
+                raise NotFound(NOT_FOUND_MESSAGE)
+            requirements = resolve_requirements(job.requirements)
+            if application_ids is not None:
+                wanted = list(dict.fromkeys(application_ids))
+                where = [a.c.tenant_id == tenant, a.c.job_id == job.id, a.c.id.in_(wanted)]
+            else:
+                where = [a.c.tenant_id == tenant, a.c.job_id == job.id, a.c.outcome == "ACTIVE"]
+            ids = [str(i) for i in (await session.scalars(select(a.c.id).where(*where).order_by(a.c.id))).all()]
+            if application_ids is not None and len(ids) != len(wanted):
+                raise NotFound(NOT_FOUND_MESSAGE)  # an id of another job or tenant answers like a missing one
+            if not ids:
+                raise ValidationFailed("the job has no active applications to screen", field="job_id")
+            cached = (
+                await session.execute(
+                    select(func.count(func.distinct(r.c.candidate_id))).where(
+                        r.c.tenant_id == tenant,
+                        r.c.features_version == features_version(),
+                        r.c.candidate_id.in_(select(a.c.candidate_id).where(*where)),
+                    )
+                )
+            ).scalar_one()
+            snapshot = {
+                "configured": job.requirements,
+                "resolved": requirements.to_dict(),
+                "shortlist_limit": shortlist_size,
+            }
+            run = m.ScreeningRun(
+                id=new_id(),
+                job_id=job.id,
+                status="QUEUED",
+                requirements=snapshot,
+                engine_version=features_version(),
+                total=len(ids),
+                done=0,
+                started_by=viewer.actor,
+            )
+            session.add(run)
+            session.add(
+                m.Event(
+                    type="screening_run.created", entity="screening_run", entity_id=run.id, data={"job_id": str(job.id)}
+                )
+            )
+            await session.commit()
+        self.on_commit()
+        chunks = plan_chunks(ids, cached_fraction=cached / len(ids), workers=self._workers())
+        try:
+            for index, chunk in enumerate(chunks):
+                self.queues.enqueue(
+                    "hub.jobs.screen_applications",
+                    str(tenant),
+                    str(run.id),
+                    chunk,
+                    idempotency_key=f"screening:{run.id}:chunk:{index}",
+                    queue="low",
+                    timeout=CHUNK_TIMEOUT_SECONDS,
+                )
+        except Exception as error:  # Redis down: the run must not sit QUEUED forever
+            await self._fail(tenant, run.id)
+            raise UpstreamFailed("the job queue is unavailable; the screening run was not started") from error
+        return run
+
+    def _workers(self) -> int:
+        """How many RQ workers listen on the chunk queue now (0 when unknown)."""
+        try:
+            return int(Worker.count(connection=self.queues.connection, queue=self.queues["low"]))
+        except Exception:  # the count only shapes the chunks; enqueueing reports a Redis failure
+            return 0
+
+    async def _fail(self, tenant: uuid.UUID, run_id: uuid.UUID) -> None:
+        async with self.db.session(tenant) as session:
+            run = (await session.scalars(select(m.ScreeningRun).where(m.ScreeningRun.id == run_id))).one()
+            run.status, run.finished_at = "FAILED", utcnow()
+            session.add(
+                m.Event(
+                    type="screening_run.failed",
+                    entity="screening_run",
+                    entity_id=run.id,
+                    data={"job_id": str(run.job_id)},
+                )
+            )
+            await session.commit()
+        self.on_commit()
+
+    # -- decisions -------------------------------------------------------------------------
+
+    async def decide(self, viewer: Viewer, result_id: uuid.UUID, decision: str, note: str | None) -> Any:
+        """Record a person's decision on a result (a later decision replaces it; events keep the history)."""
+        if decision not in DECISIONS:
+            raise ValidationFailed(f"decision must be one of {list(DECISIONS)}", field="decision")
+        if viewer.kind != "user":
+            raise Forbidden("a person must make this decision; an integrator key cannot", action="decide")
+        async with self.db.session(viewer.tenant_id) as session:
+            result = (await session.scalars(select(m.ScreeningResult).where(m.ScreeningResult.id == result_id))).first()
+            if result is None:
+                raise NotFound(NOT_FOUND_MESSAGE)
+            result.human_decision = decision
+            result.decision_note = note
+            result.decided_by = viewer.actor
+            result.decided_at = result.updated_at = utcnow()
+            session.add(
+                m.Event(
+                    type="screening_result.decided",
+                    entity="screening_result",
+                    entity_id=result.id,
+                    data={"application_id": str(result.application_id), "run_id": str(result.run_id)},
+                )
+            )
+            await session.commit()
+        self.on_commit()
+        return result
+
+    # -- reads -----------------------------------------------------------------------------
+
+    async def results(
+        self,
+        viewer: Viewer,
+        run_id: uuid.UUID,
+        *,
+        first: int,
+        after: tuple[int | None, uuid.UUID] | None,
+        passed: bool | None = None,
+        shortlisted: bool = False,
+    ) -> ResultPage:
+        """A run's results by rank (unranked ones, while the run is still going, after them by id).
+
+        ``after`` is the (rank, id) of the last result the client saw; rank ``None`` for an unranked one.
+        """
+        if viewer.roles == frozenset({"candidate"}):
+            return ResultPage([], False, 0)  # screening results are HR's, never a candidate's
+        tenant = viewer.tenant_id
+        results, runs = m.ScreeningResult.__table__, m.ScreeningRun.__table__
+        where = [results.c.tenant_id == tenant, results.c.run_id == run_id]
+        if passed is not None:
+            where.append(results.c.passed.is_(passed))
+        if shortlisted:
+            size = (
+                select(func.coalesce(runs.c.shortlist_size, 0))
+                .where(runs.c.tenant_id == tenant, runs.c.id == run_id)
+                .scalar_subquery()
+            )
+            where += [results.c.rank.is_not(None), results.c.rank <= size]
+        order = func.coalesce(results.c.rank, _UNRANKED)
+        page = select(*results.c).where(*where)
+        if after is not None:
+            position = _UNRANKED if after[0] is None else after[0]
+            page = page.where(or_(order > position, and_(order == position, results.c.id > after[1])))
+        page = page.order_by(order, results.c.id).limit(first + 1)
+        async with self.db.session(tenant) as session:
+            rows = list((await session.execute(page)).all())
+            total = (await session.execute(select(func.count()).select_from(results).where(*where))).scalar_one()
+        return ResultPage(rows[:first], len(rows) > first, total)
