@@ -84,7 +84,7 @@ def serve(
         from hub.embedded import prepare_embedded
 
         settings, banner = prepare_embedded(host=host, port=port)
-        console.print(banner)
+        typer.echo(banner)  # plain: a wrapped token could not be copied
         from hub.app import create_app
         from hub.worker import EmbeddedWorker
 
