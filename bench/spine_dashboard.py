@@ -10,6 +10,7 @@ Prints requests per second, p50 and p99 latency for each, and the ratio hub / ba
 from __future__ import annotations
 
 import argparse
+import base64
 import asyncio
 import os
 import secrets
@@ -88,6 +89,7 @@ def main() -> None:
             "HUB_REDIS_PREFIX": f"hubbench:{uuid.uuid4().hex[:6]}:",
             "HUB_ENV": "production",
             "HUB_LOG_LEVEL": "warning",
+            "HUB_KEK": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         }
         settings = Settings.from_env(env)
         token = asyncio.run(seed(settings))
