@@ -84,6 +84,18 @@ async def _done(db: Database, tenant: uuid.UUID, key: str, result: dict[str, Any
         await session.commit()
 
 
+def _note(application: Any, rule: Rule, reason: str) -> m.StageChange:
+    """A line in the application's history saying what the workflow did and which rule moved it."""
+    return m.StageChange(
+        application_id=application.id,
+        from_stage=application.stage,
+        to_stage=application.stage,
+        actor_kind="workflow",
+        actor_id=rule.id or rule.do,
+        reason=reason,
+    )
+
+
 class Runner:
     def __init__(self, db: Database, vault: PolicyVault, tenant: uuid.UUID) -> None:
         self.db = db
@@ -286,16 +298,7 @@ class Runner:
                         },
                     )
                 )
-                session.add(
-                    m.StageChange(
-                        application_id=application.id,
-                        from_stage=application.stage,
-                        to_stage=application.stage,
-                        actor_kind="workflow",
-                        actor_id=rule.id or rule.do,
-                        reason=f"second-round approval requested ({reason})",
-                    )
-                )
+                session.add(_note(application, rule, f"second-round approval requested ({reason})"))
             await session.commit()
         remote = None
         if connection is not None:
@@ -354,8 +357,11 @@ class Runner:
         # An OA template names its controls its own way: ``form_ids`` maps the hub's fields onto them
         # (only mapped fields are sent then); without it, fields go by name.
         form_ids: dict[str, str] | None = options.get("form_ids")
-        form = [{"id": form_ids[key] if form_ids else key, "name": label, "value": value}
-                for key, (label, value) in fields.items() if form_ids is None or key in form_ids]
+        form = [
+            {"id": form_ids[key] if form_ids else key, "name": label, "value": value}
+            for key, (label, value) in fields.items()
+            if form_ids is None or key in form_ids
+        ]
         payload: dict[str, Any] = {
             "definition_code": options.get("definition_code", settings_.get("approval_definition_code", "")),
             "originator": options.get("originator", settings_.get("originator", "")),
@@ -410,16 +416,7 @@ class Runner:
                         data={"application_id": str(application.id), "by": "workflow"},
                     )
                 )
-                session.add(
-                    m.StageChange(
-                        application_id=application.id,
-                        from_stage=application.stage,
-                        to_stage=application.stage,
-                        actor_kind="workflow",
-                        actor_id=rule.id or rule.do,
-                        reason=f"round {interview.round} interview scheduled ({reason})",
-                    )
-                )
+                session.add(_note(application, rule, f"round {interview.round} interview scheduled ({reason})"))
             notification = (
                 await session.scalars(
                     select(m.Notification).where(m.Notification.dedupe_key == f"interview-invite:{interview.id}")
@@ -512,16 +509,7 @@ class Runner:
                     data={"application_id": str(application.id), "job_id": str(application.job_id)},
                 )
             )
-            session.add(
-                m.StageChange(
-                    application_id=application.id,
-                    from_stage=application.stage,
-                    to_stage=application.stage,
-                    actor_kind="workflow",
-                    actor_id=rule.id or rule.do,
-                    reason=f"{reason}; HR notified (no automatic rejection)",
-                )
-            )
+            session.add(_note(application, rule, f"{reason}; HR notified (no automatic rejection)"))
             await session.commit()
         await _done(self.db, self.tenant, key, {"notification_id": str(note.id)})
 
