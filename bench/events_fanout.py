@@ -150,7 +150,7 @@ async def run(
         received.clear()
         gid, committed = await produce(settings, tenant, application)
         deadline = time.time() + 30
-        while sum(1 for g, _t in received if g == gid) < args.subscribers and time.time() < deadline:
+        while sum(1 for g, _t in received if g == gid) < args.subscribers and time.time() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.01)
         got = [t - committed for g, t in received if g == gid]
         if len(got) < args.subscribers:
@@ -168,7 +168,7 @@ async def run(
     start = time.time()
     burst = [await produce(settings, tenant, application) for _ in range(args.burst)]
     wanted = {g for g, _c in burst}
-    while sum(1 for g, _t in received if g in wanted) < args.burst * args.subscribers and time.time() - start < 120:
+    while sum(1 for g, _t in received if g in wanted) < args.burst * args.subscribers and time.time() - start < 120:  # noqa: ASYNC110
         await asyncio.sleep(0.02)
     delivered = sum(1 for g, _t in received if g in wanted)
     print(

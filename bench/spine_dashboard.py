@@ -10,8 +10,8 @@ Prints requests per second, p50 and p99 latency for each, and the ratio hub / ba
 from __future__ import annotations
 
 import argparse
-import base64
 import asyncio
+import base64
 import os
 import secrets
 import sys
@@ -33,7 +33,8 @@ ADMIN = os.environ.get("HUB_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0
 JWT = "bench-" + secrets.token_hex(24)
 
 HUB_QUERY = """query Dashboard { candidates(first: 50) { totalCount edges { cursor node { id firstName lastName
-  emails phones updatedAt applications { id stage job { id title } latestEvaluation { id total recommendation } } } } } }"""
+  emails phones updatedAt applications { id stage job { id title }
+  latestEvaluation { id total recommendation } } } } } }"""
 BARE_QUERY = HUB_QUERY
 
 

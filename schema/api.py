@@ -9,7 +9,7 @@ import strawberry
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from schema.admin_api import AdminMutation, AdminQuery, Principal
+from schema.admin_api import AdminMutation, AdminQuery
 from schema.engines_api import EnginesMutation, EnginesQuery
 from schema.extensions import schema_extensions
 from schema.integration_api import IntegrationMutation, IntegrationQuery

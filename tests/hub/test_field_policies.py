@@ -132,8 +132,8 @@ async def test_personal_values_are_encrypted_at_rest(runtime: Runtime) -> None:
         row = (
             await session.execute(
                 text(
-                    "SELECT first_name, last_name, emails, phones, national_id, expected_salary, locations FROM candidates"
-                    " WHERE id = :id"
+                    "SELECT first_name, last_name, emails, phones, national_id, expected_salary, locations"
+                    " FROM candidates WHERE id = :id"
                 ),
                 _p(runtime, id=world["candidate"]),
             )

@@ -262,7 +262,8 @@ async def test_role_changed_mid_stream_applies_from_the_next_event(server: Loopb
                 "/graphql",
                 headers=admin_actor.headers,
                 json={
-                    "query": "mutation($i: SetPrincipalAccessInput!) { setPrincipalAccess(input: $i) { principal { roles } } }",
+                    "query": "mutation($i: SetPrincipalAccessInput!) "
+                "{ setPrincipalAccess(input: $i) { principal { roles } } }",
                     "variables": {
                         "i": {"principalId": encode_global_id("Principal", viewer_actor.principal.id), "roles": ["hr"]}
                     },
