@@ -251,7 +251,7 @@ class Bench:
                 raise RuntimeError(
                     f"the run did not finish in {self.args.timeout} s ({run.done}/{run.total}); see the workers log"
                 )
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.05)
         done = time.perf_counter() - started
         page = (
             await self.client.post("/graphql", json={"query": PAGE, "variables": {"id": gid}}, headers=self.headers)
@@ -346,6 +346,10 @@ async def run(args: argparse.Namespace) -> int:
     full = library >= 80_000 and args.batch == 400
     bench = Bench(args)
     missed = False
+    if args.chunk:
+        from hub.services import screening as screening_service
+
+        screening_service.CHUNK_SIZE = args.chunk
     print(
         f"engines through the hub: {os.cpu_count()} CPUs, library {library:,}, batch {args.batch}, "
         f"{args.workers} {'warm ' if args.warm else ''}`hub worker` processes, Python {sys.version.split()[0]}"
@@ -489,6 +493,7 @@ def main() -> None:
     parser.add_argument("--warm", action="store_true", help="preload the engines in each worker's parent process")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument("--timeout", type=float, default=1800, help="give up on a run after this many seconds")
+    parser.add_argument("--chunk", type=int, default=0, help="applications per cold chunk job (default: the hub's)")
     sys.exit(asyncio.run(run(parser.parse_args())))
 
 

@@ -1,6 +1,11 @@
 """The demo tenant: realistic bilingual jobs, candidates with resumes, applications and
 interviews, seeded deterministically so every quick start looks the same.
 
+Every demo job has screening requirements and an interview rubric (three shipped ones and a custom
+one), and the AI interviews come with transcribed answers (some candidates consented to AI scoring,
+some did not), so ``startScreeningRun``, ``scoreInterviewSession`` and ``generateInterviewOutline``
+work from GraphQL right away.
+
 Writes go through :class:`~hub.services.store.SqlStore`, the same path as the API, so the
 demo data is sealed per policy and emits the same events.
 """
@@ -279,6 +284,7 @@ async def seed_demo(db: Database, vault: Vault, *, candidates: int = 40, seed: i
             for j in JOBS
         ]
         start = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+        seeded_at = datetime.now(UTC)
         for i in range(candidates):
             english = i % 4 == 3
             if english:
@@ -361,12 +367,10 @@ async def seed_demo(db: Database, vault: Vault, *, candidates: int = 40, seed: i
                         "candidate_id": candidate.id,
                         "status": "SUBMITTED",
                         "channel": "ios",
+                        # Given with the interview, dated when the demo is seeded: the tenant policy's
+                        # max_age_days would otherwise expire a fixed date's consent some day.
                         "consent": [
-                            {
-                                "purpose": "ai_scoring",
-                                "granted": i % 5 != 0,
-                                "granted_at": (start + timedelta(days=i)).isoformat(),
-                            }
+                            {"purpose": "ai_scoring", "granted": i % 5 != 0, "granted_at": seeded_at.isoformat()}
                         ],
                         "questions": [
                             {

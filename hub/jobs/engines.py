@@ -6,7 +6,7 @@ The work itself lives in :mod:`hub.services.screening_runs` and :mod:`hub.servic
 events it commits (``screening_run.progress`` ...) are published by the job runtime or the hub's relay.
 
     hub.jobs.screen_applications(tenant_id, run_id, application_ids)   one chunk of a screening run
-    hub.jobs.rank_screening_run(tenant_id, run_id)                     rank, shortlist, mark DONE
+    hub.jobs.rank_screening_run(tenant_id, run_id)                     rank, shortlist, mark DONE (retries)
     hub.jobs.score_interview_session(tenant_id, session_id)            write the session's Evaluation
     hub.jobs.generate_interview_outline(tenant_id, application_id, candidate_type)
 """
@@ -76,13 +76,13 @@ def warm_engines() -> None:
 def screen_applications(
     tenant_id: str, run_id: str, application_ids: list[str], *, idempotency_key: str
 ) -> dict[str, Any]:
-    """Screen one chunk of a screening run; the chunk that completes the run enqueues its ranking."""
+    """Screen one chunk of a screening run; the chunk that completes the run ranks it."""
 
     async def body(db: Database, tenant: uuid.UUID) -> dict[str, Any]:
         return await screen_chunk(db, _vault(db), tenant, uuid.UUID(run_id), application_ids, idempotency_key)
 
     result = idempotent(tenant_id, idempotency_key, "hub.jobs.screen_applications", body)
-    if result.get("complete"):  # also on a replay: the first delivery may have died before enqueueing
+    if result.get("complete") and result.get("replayed"):  # the first delivery may have died before ranking
         _enqueue(
             "hub.jobs.rank_screening_run",
             tenant_id,

@@ -10,11 +10,14 @@ one job, and any number of workers take them in parallel. A chunk:
 4. in ONE transaction: claims its idempotency key (a second delivery of the chunk waits on that row and
    then finds it done), stores the extracted features, writes one ScreeningResult per application,
    adds its count to the run's progress (``done = done + n``, so concurrent chunks never lose a count)
-   and commits a ``screening_run.progress`` event.
+   and, each time the run passes another 5 % (:data:`PROGRESS_STEPS`), a ``screening_run.progress`` event.
 
-The chunk that brings ``done`` to ``total`` enqueues the rank job. :func:`finish_run` ranks in one
-statement with the same order as :func:`engines.screening.rank` (recommended first, then score, ties by
-application id), sizes the shortlist, marks the run DONE and commits ``screening_run.completed``.
+The chunk that brings ``done`` to ``total`` ranks the run right after its commit (:func:`finish_run`);
+should it die in between, its retry finds the chunk done and enqueues ``hub.jobs.rank_screening_run``
+instead. :func:`finish_run` ranks in one statement with the same order as :func:`engines.screening.rank`
+(recommended first, then score, ties by application id), sizes the shortlist, marks the run DONE and
+commits ``screening_run.completed``; it runs at most once per run (the run row is locked and its status
+checked), however often it is called.
 
 An application that was deleted after the run started is counted as done and gets no result; one
 without a resume is screened as an empty resume (every must-have "not found"); one whose text fails its
@@ -63,6 +66,15 @@ async def _start(db: Database, tenant_id: uuid.UUID, run_id: uuid.UUID) -> Any:
         ).first()
         await session.commit()
     return run
+
+
+#: Progress events per run at most (one each time the run passes a step): a library of 80,000 in chunks
+#: of 500 is 160 chunks, and subscribers (and the workflows reacting to events) need about 20 updates.
+PROGRESS_STEPS = 20
+
+
+def _progress_step(done: int, total: int) -> int:
+    return PROGRESS_STEPS * done // total if total else PROGRESS_STEPS
 
 
 def _wanted(requirements: JobRequirements) -> set[str]:
@@ -168,14 +180,15 @@ async def screen_chunk(
                 .returning(runs.c.done, runs.c.total)
             )
         ).one()
-        session.add(
-            m.Event(
-                type="screening_run.progress",
-                entity="screening_run",
-                entity_id=run_id,
-                data={"job_id": str(run.job_id)},
+        if _progress_step(done - len(ids), total) != _progress_step(done, total):
+            session.add(
+                m.Event(
+                    type="screening_run.progress",
+                    entity="screening_run",
+                    entity_id=run_id,
+                    data={"job_id": str(run.job_id)},
+                )
             )
-        )
         await session.flush()
         clock.append(time.perf_counter())
         # Where the chunk's time went, in milliseconds (benchmarks and operators read it from job_runs).
@@ -186,6 +199,10 @@ async def screen_chunk(
         result = {"status": "ok", **counts, "done": done, "total": total, "complete": done >= total}
         await _claim_result(session, tenant_id, key, result)
         await session.commit()
+    if result["complete"]:
+        # The chunk that completes the run ranks it at once (no second job to wait for); the job that ran
+        # this chunk enqueues the ranking job only when a retry finds the chunk already done.
+        await finish_run(db, tenant_id, run_id)
     return result
 
 

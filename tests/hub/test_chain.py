@@ -122,7 +122,8 @@ async def test_chain_from_ai_score_to_scheduled_interview(
         act = sim(oa, path, body)  # the approver agrees in DingTalk / WeCom / Feishu
         assert act["delivery"]["accepted"], act["delivery"]
         await drain(settings)  # callback job, then the workflow on approval.status_changed
-        httpx.request("POST",  # noqa: ASYNC210 (a second, identical delivery of the vendor's callback) act["delivery"]["url"], params=act["delivery"]["params"],
+        # a second, identical delivery of the vendor's callback
+        httpx.request("POST", act["delivery"]["url"], params=act["delivery"]["params"],  # noqa: ASYNC210
                       headers=act["delivery"]["request_headers"],
                       content=act["delivery"]["request_body"].encode(), timeout=10)  # delivered twice
         await drain(settings)
