@@ -111,3 +111,30 @@ async def drive(
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+ADMIN_PG_URL = os.environ.get("HUB_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def create_scratch_database() -> str:
+    """A fresh, migrated PostgreSQL database for one benchmark run; answer its URL."""
+    import secrets
+
+    import psycopg
+
+    from hub.db.migrate import upgrade
+
+    name = f"hub_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(ADMIN_PG_URL.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = ADMIN_PG_URL.rpartition("/")[0] + "/" + name
+    upgrade(url)
+    return url
+
+
+def drop_scratch_database(url: str) -> None:
+    import psycopg
+
+    name = url.rpartition("/")[2]
+    with psycopg.connect(ADMIN_PG_URL.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

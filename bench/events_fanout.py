@@ -12,28 +12,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import secrets
 import sys
 import time
 import uuid
 from pathlib import Path
 
-import psycopg
 import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._load import Server
+from bench._load import Server, create_scratch_database, drop_scratch_database
 from hub.db import Database
 from hub.db import models as m
-from hub.db.migrate import upgrade
 from hub.events import publish_pending
 from hub.redis import async_redis
 from hub.services.auth import mint_token
 from hub.settings import Settings
 
-ADMIN = os.environ.get("HUB_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SUBSCRIPTION = (
     'subscription { events(types: ["evaluation.created"]) { cursor type '
     "node { id ... on Evaluation { total recommendation } } } }"
@@ -187,13 +183,8 @@ def main() -> None:
     parser.add_argument("--gap", type=float, default=0.3)
     parser.add_argument("--burst", type=int, default=20)
     args = parser.parse_args()
-    name = f"hub_bench_{secrets.token_hex(4)}"
-    admin = ADMIN.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    db_url = ADMIN.rpartition("/")[0] + "/" + name
+    db_url = create_scratch_database()
     try:
-        upgrade(db_url)
         import base64
 
         env = {
@@ -213,8 +204,7 @@ def main() -> None:
                 )
             )
     finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_scratch_database(db_url)
 
 
 if __name__ == "__main__":

@@ -12,29 +12,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import secrets
 import sys
 import time
 import uuid
 from pathlib import Path
 
-import psycopg
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._load import Server, drive
+from bench._load import Server, create_scratch_database, drive, drop_scratch_database
 from bench.spine_dashboard import HUB_QUERY
 from hub.db import Database
 from hub.db import models as m
-from hub.db.migrate import upgrade
 from hub.services.auth import mint_token
 from hub.services.crypto import PolicyVault, kek_from_settings
 from hub.services.store import SqlStore
 from hub.settings import Settings
 from schema.context import Viewer
-
-ADMIN = os.environ.get("HUB_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 async def seed(settings: Settings, *, encrypted: bool) -> str:
@@ -108,13 +102,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    name = f"hub_bench_{secrets.token_hex(4)}"
-    admin = ADMIN.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = ADMIN.rpartition("/")[0] + "/" + name
+    url = create_scratch_database()
     try:
-        upgrade(url)
         env = {
             "HUB_DATABASE_URL": url,
             "HUB_JWT_SECRET": "bench-" + secrets.token_hex(24),
@@ -179,8 +168,7 @@ def main() -> None:
         off_rps = sum(r.rps for r in off_runs) / len(off_runs)
         print(f"ratio policies on / off throughput: {on_rps / off_rps:.2f}  (target >= 0.85)")
     finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_scratch_database(url)
 
 
 if __name__ == "__main__":

@@ -12,24 +12,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import os
 import secrets
 import sys
 import uuid
 from pathlib import Path
 
-import psycopg
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._load import Server, drive
+from bench._load import Server, create_scratch_database, drive, drop_scratch_database
 from hub.db import Database
 from hub.db import models as m
-from hub.db.migrate import upgrade
 from hub.services.auth import mint_token
 from hub.settings import Settings
 
-ADMIN = os.environ.get("HUB_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 JWT = "bench-" + secrets.token_hex(24)
 
 HUB_QUERY = """query Dashboard { candidates(first: 50) { totalCount edges { cursor node { id firstName lastName
@@ -77,13 +72,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
 
-    name = f"hub_bench_{secrets.token_hex(4)}"
-    admin = ADMIN.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = ADMIN.rpartition("/")[0] + "/" + name
+    url = create_scratch_database()
     try:
-        upgrade(url)
         env = {
             "HUB_DATABASE_URL": url,
             "HUB_JWT_SECRET": JWT,
@@ -142,8 +132,7 @@ def main() -> None:
         bare_rps = sum(r.rps for r in bare_runs) / len(bare_runs)
         print(f"ratio hub / bare throughput: {hub_rps / bare_rps:.2f}  (target >= 0.80)")
     finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_scratch_database(url)
 
 
 if __name__ == "__main__":

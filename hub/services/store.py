@@ -243,12 +243,6 @@ class SqlStore:
             groups[getattr(row, key)].append(row)
         return [groups.get(v, []) for v in values]
 
-    async def get(self, entity: str, row_id: uuid.UUID) -> Any:
-        row = (await self.rows_by_ids(entity, [row_id]))[0]
-        if row is None:
-            raise NotFound(NOT_FOUND_MESSAGE)
-        return row
-
     # -- writes --------------------------------------------------------------------------
 
     def _require_staff(self) -> None:
