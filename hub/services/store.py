@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -132,6 +132,13 @@ class SqlStore:
             return [model.id.in_(select(m.Application.job_id).where(m.Application.candidate_id == me))]
         if entity == "notification":
             return [model.recipient_kind == "candidate", model.recipient_id == me]
+        if entity == "interview_session":  # theirs, or (no candidate recorded yet) on their own application
+            return [
+                or_(
+                    model.candidate_id == me,
+                    and_(model.candidate_id.is_(None), model.application_id.in_(own_apps)),
+                )
+            ]
         return [model.id.is_(None)]
 
     def _filtered(self, entity: str, filters: dict[str, Any]) -> tuple[Any, list[ColumnElement[bool]]]:
