@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from connectors.errors import MappingError, NormalizationError
-from connectors.times import TimeParseError, parse_time
+from connectors.times import TIME_FORMATS, TimeParseError, time_parser
 from schema.records import CanonicalRecord
 
 R = TypeVar("R", bound=CanonicalRecord)
@@ -99,10 +99,12 @@ def flag(parent: Mapping[str, Any], key: str, path: str, default: bool = False) 
     raise fail(f"{path}.{key}", f"expected true or false, got {value!r}"[:200])
 
 
+_PARSERS = {fmt: time_parser(fmt) for fmt in TIME_FORMATS}  # one fast parser per format
+
+
 def when(parent: Mapping[str, Any], key: str, path: str, fmt: str, *, required: bool = False) -> datetime | None:
-    value = parent.get(key)
     try:
-        parsed = parse_time(value, fmt)
+        parsed = _PARSERS[fmt](parent.get(key))
     except TimeParseError as exc:
         raise fail(f"{path}.{key}", str(exc)) from None
     if parsed is None and required:

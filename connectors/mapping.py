@@ -58,7 +58,7 @@ from pydantic import BaseModel, ValidationError
 from connectors._normalize import loads
 from connectors.errors import MappingError, NormalizationError
 from connectors.paths import compile_path
-from connectors.times import TIME_FORMATS, TimeParseError, parse_time, resolve_tz
+from connectors.times import TIME_FORMATS, TimeParseError, resolve_tz, time_parser
 from schema.records import RECORD_TYPES, CanonicalRecord
 
 __all__ = [
@@ -468,9 +468,11 @@ def _str_items(value: Any) -> Any:
 
 
 def _time_stage(fmt: str, tz: Any) -> Callable[[Any], Any]:
+    parse = time_parser(fmt, tz)
+
     def to_time(value: Any) -> Any:
         try:
-            return parse_time(value, fmt, tz)
+            return parse(value)
         except TimeParseError as exc:
             raise _fail(str(exc)) from None
 

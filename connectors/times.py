@@ -18,11 +18,13 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["TIME_FORMATS", "TimeParseError", "format_time", "parse_time", "resolve_tz"]
+__all__ = ["TIME_FORMATS", "TimeParseError", "format_time", "parse_time", "resolve_tz", "time_parser"]
 
 TIME_FORMATS = ("auto", "iso8601", "epoch_s", "epoch_ms")
 
@@ -68,9 +70,10 @@ def _from_epoch(number: int | float, unit_ms: bool, raw: object) -> datetime | N
 
 
 def _digits(text: str) -> int | None:
-    if text.isdigit():
+    # isascii: str.isdigit() also accepts "²" and other digits int() refuses
+    if text.isdigit() and text.isascii():
         return int(text)
-    if text[:1] == "-" and text[1:].isdigit():
+    if text[:1] == "-" and text[1:].isdigit() and text.isascii():
         return int(text)
     stripped = text.strip()
     if stripped != text and stripped:
@@ -126,6 +129,76 @@ def parse_time(value: object, fmt: str = "auto", tz: tzinfo = UTC) -> datetime |
     if fmt == "auto":
         return _from_epoch(number, abs(number) >= _MS_THRESHOLD, value)  # type: ignore[arg-type]
     raise TimeParseError(f"unknown time format {fmt!r}; use one of {', '.join(TIME_FORMATS)}")
+
+
+_fromtimestamp = datetime.fromtimestamp
+_fromisoformat = datetime.fromisoformat
+
+
+def _epoch_ms_parser(tz: tzinfo) -> Callable[[object], datetime | None]:
+    def epoch_ms(value: object) -> datetime | None:
+        # Feishu's digit strings and the mobile app's integers, in the range fromtimestamp is exact for
+        number: Any = value
+        cls = value.__class__
+        if cls is str and number.isdigit() and number.isascii():
+            number = int(number)
+        elif cls is not int:
+            return parse_time(value, "epoch_ms", tz)
+        if 0 < number < _FAST_MS:
+            return _fromtimestamp(number / 1000, UTC)
+        return parse_time(value, "epoch_ms", tz)
+
+    return epoch_ms
+
+
+def _epoch_s_parser(tz: tzinfo) -> Callable[[object], datetime | None]:
+    def epoch_s(value: object) -> datetime | None:
+        number: Any = value
+        cls = value.__class__
+        if cls is str and number.isdigit() and number.isascii():
+            number = int(number)
+        elif cls is not int:
+            return parse_time(value, "epoch_s", tz)
+        if 0 < number <= _MAX_EPOCH_S:
+            return _fromtimestamp(number, UTC)
+        return parse_time(value, "epoch_s", tz)
+
+    return epoch_s
+
+
+def _iso_parser(fmt: str, tz: tzinfo) -> Callable[[object], datetime | None]:
+    def iso(value: object) -> datetime | None:
+        # ISO strings that name UTC ("...Z", "+00:00") need nothing but fromisoformat
+        if value.__class__ is str and value and value[-1] in "Z0":
+            try:
+                parsed = _fromisoformat(value)
+            except ValueError:
+                pass  # digits (auto: epoch), or not a time: the general path says which
+            else:
+                if parsed.tzinfo is UTC:
+                    return parsed
+        return parse_time(value, fmt, tz)
+
+    return iso
+
+
+@lru_cache(maxsize=256)
+def time_parser(fmt: str, tz: tzinfo = UTC) -> Callable[[object], datetime | None]:
+    """``parse_time`` with ``fmt`` and ``tz`` fixed, with fast paths for each format's common shapes.
+
+    The normalizers call one of these per time field; the result equals ``parse_time(value, fmt, tz)``
+    for every input (a property test checks it), errors included.
+
+    Raises:
+        TimeParseError: ``fmt`` is not one of `TIME_FORMATS` (when built), or a value does not fit it.
+    """
+    if fmt not in TIME_FORMATS:
+        raise TimeParseError(f"unknown time format {fmt!r}; use one of {', '.join(TIME_FORMATS)}")
+    if fmt == "epoch_ms":
+        return _epoch_ms_parser(tz)
+    if fmt == "epoch_s":
+        return _epoch_s_parser(tz)
+    return _iso_parser(fmt, tz)
 
 
 @lru_cache(maxsize=64)

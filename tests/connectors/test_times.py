@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connectors.times import TimeParseError, format_time, parse_time, resolve_tz
+from connectors.times import TIME_FORMATS, TimeParseError, format_time, parse_time, resolve_tz, time_parser
 
 T = datetime(2025, 3, 9, 2, 10, tzinfo=UTC)
 
@@ -81,3 +81,47 @@ def test_results_are_utc() -> None:
     assert format_time(datetime(2025, 3, 9, 10, 10, tzinfo=timezone(timedelta(hours=8))), "iso8601") == (
         "2025-03-09T02:10:00Z"
     )
+
+
+def _outcome(parse, value):
+    try:
+        return ("ok", parse(value))
+    except TimeParseError as exc:
+        return ("error", str(exc))
+
+
+_TIME_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**14), max_value=10**14),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=0, max_value=10**14).map(str),
+    st.sampled_from(["0", "", " 1741486200 ", "-1741486200", "²", "١٢٣", "1741486200000", "20250310", "2025-03-09"]),
+    st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=8))])).map(lambda d: d.isoformat()),
+    st.datetimes().map(lambda d: d.isoformat(sep=" ")),
+    st.datetimes(timezones=st.just(UTC)).map(lambda d: d.isoformat().replace("+00:00", "Z")),
+    st.text(max_size=30),
+)
+
+
+@given(st.sampled_from(TIME_FORMATS), st.sampled_from(["UTC", "+08:00", "Asia/Shanghai"]), _TIME_VALUES)
+def test_time_parser_agrees_with_parse_time(fmt: str, zone: str, value: object) -> None:
+    tz = resolve_tz(zone)
+    fast, slow = _outcome(time_parser(fmt, tz), value), _outcome(lambda v: parse_time(v, fmt, tz), value)
+    assert fast == slow
+    if fast[0] == "ok" and fast[1] is not None:
+        assert fast[1].tzinfo == UTC
+
+
+@pytest.mark.parametrize("fmt", TIME_FORMATS)
+def test_unicode_digits_are_a_time_error_not_a_crash(fmt: str) -> None:
+    with pytest.raises(TimeParseError):
+        parse_time("²", fmt)
+    with pytest.raises(TimeParseError):
+        time_parser(fmt)("²")
+
+
+def test_time_parser_refuses_unknown_formats() -> None:
+    with pytest.raises(TimeParseError):
+        time_parser("weird")
