@@ -48,6 +48,10 @@ app.add_typer(schema_cli, name="schema")
 console = Console()
 err = Console(stderr=True)
 
+#: Seconds a stopping server (SIGTERM) waits for in-flight requests and open streams before cutting them
+#: (within Docker's default 10 s stop timeout).
+GRACEFUL_SHUTDOWN_SECONDS = 5
+
 
 def _settings(**overrides: Any) -> Settings:
     try:
@@ -100,6 +104,9 @@ def serve(
         workers=workers,
         log_level=settings.log_level,
         proxy_headers=True,
+        # SSE subscriptions never end by themselves: without a bound, SIGTERM would wait for every
+        # client to hang up. After this, open streams are cut; their clients resume with their cursor.
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
 
 
@@ -107,11 +114,22 @@ def serve(
 def worker(
     burst: Annotated[bool, typer.Option(help="Exit when the queues are empty.")] = False,
     name: Annotated[str | None, typer.Option(help="Worker name shown in RQ's registry.")] = None,
+    heartbeat: Annotated[
+        int | None, typer.Option(min=1, help="Seconds between renewals of the running job's lease [default: 10].")
+    ] = None,
+    lease_grace: Annotated[
+        int | None,
+        typer.Option(min=1, help="Seconds after its last renewal that a dead worker's job is retried [default: 30]."),
+    ] = None,
+    maintenance: Annotated[
+        int | None, typer.Option(min=1, help="Seconds between looks for abandoned jobs [default: 30].")
+    ] = None,
 ) -> None:
     """Run an RQ worker on the hub's queues (high, default, low)."""
     from hub.worker import run_worker
 
-    run_worker(_settings(), burst=burst, name=name)
+    intervals = {"heartbeat": heartbeat, "lease_grace": lease_grace, "maintenance": maintenance}
+    run_worker(_settings(), burst=burst, name=name, **{k: v for k, v in intervals.items() if v is not None})
 
 
 @app.command()

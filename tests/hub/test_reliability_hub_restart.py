@@ -1,0 +1,96 @@
+"""A hub process stopped mid-stream (SIGTERM, then SIGKILL) and restarted: subscribers over WebSocket
+and SSE reconnect with the last cursor they saw and receive every event exactly once, in order.
+
+Real processes: ``hub serve`` against the test's PostgreSQL database and Redis prefix; events are
+produced all along by this process the way jobs produce them (commit the row and its event in one
+transaction, then publish; half of them are left for the hub's relay sweeper to publish).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from hub.db import Database
+from hub.settings import Settings
+from schema.relay import encode_global_id
+from tests.factories import make_actor, make_tenant
+from tests.hub.reliability_support import (
+    EventFeed,
+    HubServer,
+    Processes,
+    Producer,
+    assert_exactly_once_in_order,
+    hub_env,
+    processes,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[Processes]:
+    with processes(tmp_path) as started:
+        yield started
+
+
+@pytest.fixture
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    db = Database(settings)
+    yield db
+    await db.dispose()
+
+
+async def _received_more(feeds: list[EventFeed], than: int, timeout: float = 30) -> None:  # noqa: ASYNC109
+    for feed in feeds:
+        await feed.wait_for(than + 5, timeout)
+
+
+async def test_subscribers_resume_across_hub_restarts(
+    running: Processes, database: Database, settings: Settings
+) -> None:
+    tenant = await make_tenant(database)
+    hr = await make_actor(database, settings, tenant, "hr")
+    hub = running.add(HubServer("hub", hub_env(settings), running.log_dir))
+    feeds = [EventFeed("ws", hub.url, hr.token), EventFeed("sse", hub.url, hr.token)]
+    producer = Producer(database, settings, tenant)
+    producing = asyncio.create_task(producer.run())
+    for feed in feeds:
+        feed.start()
+    try:
+        await _received_more(feeds, 0)
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            seen = min(len(f.received) for f in feeds)
+            connections = [f.connections for f in feeds]
+            if sig == signal.SIGTERM:
+                hub.signal(sig)
+                await asyncio.to_thread(hub.wait, 30)  # a graceful stop must not hang on open streams
+            else:
+                await asyncio.to_thread(hub.kill_tree)
+            await asyncio.sleep(0.5)  # events keep coming while the hub is down
+            await asyncio.to_thread(hub.start)
+            await _received_more(feeds, seen)
+            assert [f.connections for f in feeds] > connections, "the clients reconnected"
+            assert all(f.connections > c for f, c in zip(feeds, connections, strict=True))
+        producer.stop()
+        await producing
+        total = len(producer.produced)
+        for feed in feeds:
+            await feed.wait_for(total, 30)
+        await asyncio.sleep(0.3)  # anything extra (a duplicate) would arrive now
+        expected = [encode_global_id("Job", job_id) for job_id in producer.produced]
+        for feed in feeds:
+            assert_exactly_once_in_order(feed, expected)
+    except BaseException:
+        print(running.logs())
+        raise
+    finally:
+        producer.stop()
+        for feed in feeds:
+            await feed.stop()
+        if not producing.done():
+            producing.cancel()
