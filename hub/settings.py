@@ -71,6 +71,12 @@ class Settings:
         default=20, metadata={"doc": "Concurrent subscriptions one WebSocket may hold."}
     )
     job_timeout_seconds: int = field(default=600, metadata={"doc": "Default RQ job timeout."})
+    outbound_allow_private: bool = field(
+        default=False,
+        metadata={
+            "doc": "Let outbound webhook subscriptions target loopback and private addresses (on-premises and development receivers); link-local, metadata and multicast addresses stay refused."
+        },
+    )
     embedded: bool = field(
         default=False,
         metadata={

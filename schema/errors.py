@@ -5,6 +5,7 @@ Hierarchy::
     HubError                      INTERNAL (message masked in production)
     ├── BadRequestError           BAD_REQUEST
     │   ├── ValidationFailed      VALIDATION_FAILED   (carries field paths)
+    │   │   └── UnsafeUrl         UNSAFE_URL          (a webhook URL the hub refuses to call: SSRF guard)
     │   ├── PayloadTooLarge       PAYLOAD_TOO_LARGE
     │   ├── UnsupportedMediaType  UNSUPPORTED_MEDIA_TYPE
     │   └── QueryTooComplex       QUERY_TOO_COMPLEX   (depth, aliases, tokens, batch)
@@ -41,6 +42,7 @@ __all__ = [
     "ResyncRequired",
     "TokenExpired",
     "TokenInvalid",
+    "UnsafeUrl",
     "UnsupportedMediaType",
     "UpstreamFailed",
     "ValidationFailed",
@@ -81,6 +83,16 @@ class ValidationFailed(BadRequestError):
         if field is not None:
             extensions["field"] = _camel(field)
         super().__init__(message, **extensions)
+
+
+class UnsafeUrl(ValidationFailed):
+    """A URL the hub must not call on an integrator's behalf: not http(s), credentials in it, or a host
+    that is (or resolves to) a loopback, private, link-local, metadata or otherwise internal address."""
+
+    code = "UNSAFE_URL"
+
+    def __init__(self, message: str, *, field: str | None = "url", **extensions: Any) -> None:
+        super().__init__(message, field=field, **extensions)
 
 
 class PayloadTooLarge(BadRequestError):

@@ -164,7 +164,8 @@ def deliver_webhook(tenant_id: str, delivery_id: str, *, idempotency_key: str) -
     from hub.services.outbound import deliver
 
     async def body(db: Database, tenant: uuid.UUID) -> dict[str, Any]:
-        outcome = await deliver(db, _vault(db), tenant, uuid.UUID(delivery_id))
+        allow_private = settings().outbound_allow_private
+        outcome = await deliver(db, _vault(db), tenant, uuid.UUID(delivery_id), allow_private=allow_private)
         if outcome.get("retry"):
             raise RetryLater(f"delivery attempt {outcome.get('attempt')} failed; retrying")
         return outcome

@@ -195,7 +195,12 @@ class IntegrationService:
         self, viewer: Viewer, url: str, event_types: Sequence[str]
     ) -> tuple[m.WebhookSubscription, str]:
         row, secret = await outbound.create_subscription(
-            self.db, self.vault, viewer.tenant_id, url=url, event_types=event_types
+            self.db,
+            self.vault,
+            viewer.tenant_id,
+            url=url,
+            event_types=event_types,
+            allow_private=self.runtime.settings.outbound_allow_private,
         )
         self.runtime.redis.sadd(subscribed_tenants_key(self.runtime.settings.redis_prefix), str(viewer.tenant_id))
         return row, secret

@@ -1,7 +1,10 @@
 """Outbound webhooks: integrators subscribe URLs to hub events; each event goes out signed per Standard
 Webhooks, retried with backoff, every attempt logged.
 
-- `create_subscription` stores a URL and event-type patterns (``candidate.created``, ``approval.*``, ``*``)
+- `create_subscription` checks the URL against the SSRF guard (`hub.services.outbound_urls`: http(s) only,
+  no credentials, no loopback, private, link-local or metadata addresses unless
+  ``HUB_OUTBOUND_ALLOW_PRIVATE``; ``UNSAFE_URL`` otherwise) and stores it with event-type patterns
+  (``candidate.created``, ``approval.*``, ``*``)
   with a fresh ``whsec_`` secret (sealed; shown once). The subscription starts at the tenant's current event
   sequence: it receives what happens from now on.
 - `dispatch` (job ``hub.jobs.dispatch_webhooks``, enqueued when a tenant with subscriptions publishes
@@ -11,7 +14,9 @@ Webhooks, retried with backoff, every attempt logged.
   ``webhook-id`` (``msg_<event id>``, the same on every retry so receivers dedupe), ``webhook-timestamp`` and
   ``webhook-signature`` (``v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">``). A 2xx answer is
   DELIVERED; anything else is RETRYING (the job raises so RQ retries it after `RETRY_INTERVALS`) until
-  `MAX_ATTEMPTS`, then FAILED.
+  `MAX_ATTEMPTS`, then FAILED. Each attempt resolves the host again, checks every address (DNS rebinding)
+  and connects to the address it checked; a URL that has become unsafe FAILS at once (error ``UNSAFE_URL:
+  ...``), without retries. Redirects are not followed.
 
 Payloads carry ids and types only, as the events do::
 
@@ -39,9 +44,10 @@ from connectors.webhooks import sign_standard_webhook
 from hub.db import Database
 from hub.db import models as m
 from hub.db.base import new_id, utcnow
+from hub.services.outbound_urls import Resolver, check_url, pinned_request, resolve_target
 from hub.services.sealing import open_sealed, seal_always
 from hub.services.vault import Vault
-from schema.errors import ValidationFailed
+from schema.errors import UnsafeUrl, ValidationFailed
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -75,17 +81,29 @@ def matches(patterns: Sequence[str], event_type: str) -> bool:
 
 
 async def create_subscription(
-    db: Database, vault: Vault, tenant_id: uuid.UUID, *, url: str, event_types: Sequence[str]
+    db: Database,
+    vault: Vault,
+    tenant_id: uuid.UUID,
+    *,
+    url: str,
+    event_types: Sequence[str],
+    allow_private: bool = False,
+    resolver: Resolver | None = None,
 ) -> tuple[m.WebhookSubscription, str]:
-    """Store a subscription; answers it and its secret (the only time the secret is shown)."""
+    """Store a subscription; answers it and its secret (the only time the secret is shown).
+
+    Raises:
+        UnsafeUrl: the URL fails the SSRF guard (``UNSAFE_URL``).
+        ValidationFailed: not a URL, a host that does not resolve, or bad event-type patterns.
+    """
     url = (url or "").strip()
-    if not url.startswith(("https://", "http://")) or len(url) > 1000 or any(c.isspace() for c in url):
-        raise ValidationFailed("url must be an http(s) URL of at most 1000 characters", field="url")
     types = sorted({t.strip() for t in event_types})
     if not types or len(types) > 50 or not all(_PATTERN.match(t) for t in types):
         raise ValidationFailed(
             "eventTypes: 1 to 50 of `entity.event`, `entity.*` or `*` (lower case)", field="event_types"
         )
+    target = check_url(url, allow_private=allow_private)  # the cheap checks first, then DNS
+    await resolve_target(target, allow_private=allow_private, resolver=resolver)
     await vault.prepare(tenant_id)
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
     row_id = new_id()
@@ -122,7 +140,7 @@ async def dispatch(db: Database, tenant_id: uuid.UUID, *, batch: int = 500) -> l
         ).all()
         for sub in subscriptions:
             for event in events:
-                if event.seq <= sub.last_event_seq or not matches(sub.event_types or [], event.type):
+                if (event.seq or 0) <= sub.last_event_seq or not matches(sub.event_types or [], event.type):
                     continue
                 delivery = m.WebhookDelivery(
                     id=new_id(), subscription_id=sub.id, event_id=event.id, event_type=event.type, status="PENDING"
@@ -159,6 +177,8 @@ async def deliver(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     now: datetime | None = None,
+    allow_private: bool = False,
+    resolver: Resolver | None = None,
 ) -> dict[str, Any]:
     """One delivery attempt; answers ``{status, attempt, response_status, retry}``."""
     await vault.prepare(tenant_id)
@@ -189,13 +209,22 @@ async def deliver(
             "webhook-timestamp": str(stamp),
             "webhook-signature": sign_standard_webhook(secret, msg_id, stamp, body),
         }
-        status, error = None, None
+        status, error, unsafe = None, None, False
         try:
+            target = check_url(sub.url, allow_private=allow_private)
+            address = await resolve_target(target, allow_private=allow_private, resolver=resolver)
+            url, host_header, extensions = pinned_request(target, address)
             async with httpx.AsyncClient(transport=transport, timeout=_TIMEOUT, follow_redirects=False) as client:
-                response = await client.post(sub.url, content=body, headers=headers)
+                response = await client.post(
+                    url, content=body, headers={**headers, **host_header}, extensions=extensions
+                )
             status = response.status_code
             if not 200 <= status < 300:
                 error = f"receiver answered HTTP {status}"
+        except UnsafeUrl as exc:  # the name resolves elsewhere now (DNS rebinding), or the setting changed
+            error, unsafe = f"{exc.code}: {exc.message}"[:300], True
+        except ValidationFailed as exc:  # the name does not resolve (now): like a refused connection
+            error = f"{exc.code}: {exc.message}"[:300]
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {str(exc)[:200]}"
         delivery.attempt += 1
@@ -204,7 +233,7 @@ async def deliver(
         current = now or utcnow()
         if error is None:
             delivery.status, delivery.delivered_at, delivery.next_attempt_at = "DELIVERED", current, None
-        elif delivery.attempt >= MAX_ATTEMPTS:
+        elif unsafe or delivery.attempt >= MAX_ATTEMPTS:
             delivery.status, delivery.next_attempt_at = "FAILED", None
         else:
             wait = RETRY_INTERVALS[min(delivery.attempt - 1, len(RETRY_INTERVALS) - 1)]

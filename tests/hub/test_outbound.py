@@ -3,6 +3,7 @@ retried as RQ jobs, logged and queryable, and carry ids and types only."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -21,7 +22,9 @@ from hub.db import models as m
 from hub.events import publish_pending
 from hub.jobs.sync import enqueue_deliveries
 from hub.runtime import Runtime
-from hub.services.outbound import dispatch, matches
+from hub.services.outbound import create_subscription, deliver, dispatch, matches
+from hub.settings import Settings
+from schema.errors import UnsafeUrl
 from simulators.server import RunningServer, run_in_thread
 from tests.hub.integration_support import Hub, drain, drop_tenant, gql, gql_error, make_hub
 
@@ -66,6 +69,12 @@ def receiver() -> Iterator[tuple[Receiver, RunningServer]]:
     server = run_in_thread(Starlette(routes=[Route("/hooks", target.endpoint, methods=["POST"])]))
     yield target, server
     server.stop()
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The receivers here listen on loopback: these tests allow private targets explicitly."""
+    return dataclasses.replace(settings, outbound_allow_private=True)
 
 
 @pytest.fixture
@@ -132,8 +141,81 @@ async def test_failed_deliveries_are_retried_and_logged(
 
 async def test_subscriptions_are_validated_and_for_integrators(client: httpx.AsyncClient, hub: Hub) -> None:
     bad = gql_error(await call(client, hub.integrator, SUBSCRIBE, url="ftp://example.com", types=["*"]))
-    assert bad["extensions"]["code"] == "VALIDATION_FAILED" and bad["extensions"]["field"] == "url"
+    assert bad["extensions"]["code"] == "UNSAFE_URL" and bad["extensions"]["field"] == "url"
+    for url in ("http://169.254.169.254/latest/meta-data/", "https://user:pw@example.com/hook"):
+        bad = gql_error(await call(client, hub.integrator, SUBSCRIBE, url=url, types=["*"]))
+        assert bad["extensions"]["code"] == "UNSAFE_URL", url
     bad = gql_error(await call(client, hub.integrator, SUBSCRIBE, url="https://example.com", types=["Candidate"]))
     assert bad["extensions"]["field"] == "eventTypes"
     denied = gql_error(await call(client, hub.hr, SUBSCRIBE, url="https://example.com", types=["*"]))
     assert denied["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_loopback_and_private_targets_need_the_setting(hub: Hub, runtime: Runtime) -> None:
+    strict = dataclasses.replace(runtime.settings, outbound_allow_private=False)
+    assert not Settings.from_env({}, env="development").outbound_allow_private  # refused by default
+    for url in ("http://127.0.0.1:9/hook", "http://[::1]:9/hook", "http://10.0.0.5/hook", "http://localhost/x"):
+        with pytest.raises(UnsafeUrl):
+            await create_subscription(hub.db, hub.vault, hub.tenant, url=url, event_types=["*"],
+                                      allow_private=strict.outbound_allow_private)  # fmt: skip
+    assert await hub.count(m.WebhookSubscription) == 0  # nothing stored
+    row, _ = await create_subscription(hub.db, hub.vault, hub.tenant, url="http://127.0.0.1:9/hook",
+                                       event_types=["*"], allow_private=True)  # fmt: skip
+    assert row.url == "http://127.0.0.1:9/hook"
+
+
+async def test_dns_rebinding_is_refused_at_delivery(hub: Hub) -> None:
+    """The name resolved to a public address when subscribed; at delivery it points inside: no request
+    leaves, the delivery FAILS at once (no retries) and says why."""
+    answers = {"now": ["93.184.215.14"]}
+
+    async def resolver(host: str, port: int) -> list[str]:
+        assert host == "hooks.integrator.example"
+        return answers["now"]
+
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(204)
+
+    transport = httpx.MockTransport(handler)
+    await create_subscription(hub.db, hub.vault, hub.tenant, url="https://hooks.integrator.example/in",
+                              event_types=["*"], resolver=resolver)  # fmt: skip
+    await make_events(hub, 2)
+    first, second = await dispatch(hub.db, hub.tenant)
+
+    outcome = await deliver(hub.db, hub.vault, hub.tenant, first, transport=transport, resolver=resolver)
+    assert outcome["status"] == "DELIVERED"
+    (request,) = sent  # connected to the address checked, under the subscriber's name
+    assert request.url.host == "93.184.215.14" and request.headers["host"] == "hooks.integrator.example"
+    assert request.extensions["sni_hostname"] == "hooks.integrator.example"
+
+    answers["now"] = ["169.254.169.254"]
+    outcome = await deliver(hub.db, hub.vault, hub.tenant, second, transport=transport, resolver=resolver)
+    assert outcome == {"status": "FAILED", "attempt": 1, "response_status": None, "retry": False}
+    assert len(sent) == 1  # nothing went out
+    (failed,) = await hub.rows(m.WebhookDelivery, m.WebhookDelivery.id == second)
+    assert failed.error.startswith("UNSAFE_URL:") and "169.254.169.254" in failed.error
+
+
+async def test_a_name_that_stops_resolving_is_retried(hub: Hub) -> None:
+    async def resolver(host: str, port: int) -> list[str]:
+        return answers.pop(0)
+
+    answers = [["93.184.215.14"], []]
+    await create_subscription(hub.db, hub.vault, hub.tenant, url="https://hooks.integrator.example/in",
+                              event_types=["*"], resolver=resolver)  # fmt: skip
+    await make_events(hub, 1)
+    (delivery,) = await dispatch(hub.db, hub.tenant)
+    outcome = await deliver(hub.db, hub.vault, hub.tenant, delivery, resolver=resolver)
+    assert outcome["status"] == "RETRYING" and outcome["retry"] is True
+
+
+async def make_events(hub: Hub, count: int) -> None:
+    """``count`` sequenced events in the hub's tenant (what dispatch walks)."""
+    async with hub.db.session(hub.tenant) as session:
+        for index in range(count):
+            session.add(m.Event(type="candidate.created", entity="candidate", data={"n": index}))
+        await session.commit()
+    await publish_pending(hub.db, None, hub.settings.redis_prefix)
