@@ -8,6 +8,8 @@ re-exported here so its path is ``hub.jobs.<name>``.
     hub.jobs.recompute_application   recompute an application's derived fields
     hub.jobs.screen_applications     screen one chunk of a screening run (engines)
     hub.jobs.rank_screening_run      rank a screening run and write its shortlist (engines)
+    hub.jobs.sync_screening_results  queue the write-back of a finished screening run to the HR system
+    hub.jobs.write_back_screening_results  write one batch of a run's results to the HR system
     hub.jobs.score_interview_session score an interview session against its job's rubric (engines)
     hub.jobs.generate_interview_outline  generate an interview outline for an application (engines)
     hub.jobs.reencrypt_tenant        move a tenant's sealed values onto its primary data key
@@ -24,6 +26,8 @@ from hub.jobs.engines import (
     rank_screening_run,
     score_interview_session,
     screen_applications,
+    sync_screening_results,
+    write_back_screening_results,
 )
 from hub.jobs.keys import reencrypt_tenant
 from hub.jobs.recruiting import recompute_application
@@ -45,5 +49,7 @@ __all__ = [
     "score_interview_session",
     "screen_applications",
     "sync_model",
+    "sync_screening_results",
     "write_back",
+    "write_back_screening_results",
 ]

@@ -19,6 +19,14 @@ instead. :func:`finish_run` ranks in one statement with the same order as :func:
 commits ``screening_run.completed``; it runs at most once per run (the run row is locked and its status
 checked), however often it is called.
 
+A chunk that fails for good (its last retry raised, timed out or its work horse died) is recorded by
+:func:`fail_chunk`: its job run is marked FAILED with an error code, its applications count as done and as
+``failed`` on the run (with the chunk's index in ``failed_chunks`` and the first error code in ``error``),
+and a ``screening_run.chunk_failed`` event is committed. The other chunks go on; when the last chunk is
+accounted for, :func:`finish_run` ranks what was screened and marks the run PARTIALLY_DONE, or FAILED when
+no application was screened (``screening_run.failed``). A failed chunk is never screened again under its key,
+so a late redelivery cannot count its applications twice.
+
 An application that was deleted after the run started is counted as done and gets no result; one
 without a resume is screened as an empty resume (every must-have "not found"); one whose text fails its
 integrity check gets no result and is counted as ``unavailable``.
@@ -42,11 +50,14 @@ from hub.services.features import ResumeFacts, extract_missing, load_resumes, op
 from hub.services.requirements import needs_resume_text
 from hub.services.vault import Vault
 
-__all__ = ["finish_run", "screen_chunk"]
+__all__ = ["FINISHED", "fail_chunk", "finish_run", "screen_chunk"]
 
 _RUNS = cast(Table, m.ScreeningRun.__table__)
 _RESULTS = cast(Table, m.ScreeningResult.__table__)
 _JOB_RUNS = cast(Table, m.JobRun.__table__)
+
+#: Statuses a run does not leave.
+FINISHED = ("DONE", "PARTIALLY_DONE", "FAILED")
 
 
 async def _start(db: Database, tenant_id: uuid.UUID, run_id: uuid.UUID) -> Any:
@@ -118,7 +129,7 @@ async def _claim(session: AsyncSession, tenant_id: uuid.UUID, key: str, result: 
     runs = _JOB_RUNS
     claimed = await session.execute(
         update(runs)
-        .where(runs.c.tenant_id == tenant_id, runs.c.idempotency_key == key, runs.c.status != "DONE")
+        .where(runs.c.tenant_id == tenant_id, runs.c.idempotency_key == key, runs.c.status.not_in(("DONE", "FAILED")))
         .values(status="DONE", result=result, finished_at=utcnow(), updated_at=utcnow())
     )
     return bool(cast(CursorResult[Any], claimed).rowcount)
@@ -131,7 +142,7 @@ async def screen_chunk(
     run = await _start(db, tenant_id, run_id)
     if run is None:
         return {"status": "missing", "complete": False}
-    if run.status in ("DONE", "FAILED"):
+    if run.status in FINISHED:
         return {"status": run.status.lower(), "complete": False}
     requirements = JobRequirements.from_dict(run.requirements["resolved"])
     ids = [uuid.UUID(i) for i in application_ids]
@@ -202,7 +213,7 @@ async def screen_chunk(
     if result["complete"]:
         # The chunk that completes the run ranks it at once (no second job to wait for); the job that ran
         # this chunk enqueues the ranking job only when a retry finds the chunk already done.
-        await finish_run(db, tenant_id, run_id)
+        result["finished"] = (await finish_run(db, tenant_id, run_id))["status"]
     return result
 
 
@@ -213,21 +224,103 @@ async def _claim_result(session: AsyncSession, tenant_id: uuid.UUID, key: str, r
     )
 
 
+def chunk_index(key: str) -> int | None:
+    """The chunk's index from its idempotency key (``screening:<run>:chunk:<index>``)."""
+    head, _, tail = key.rpartition(":chunk:")
+    return int(tail) if head and tail.isdigit() else None
+
+
+async def fail_chunk(
+    db: Database, tenant_id: uuid.UUID, run_id: uuid.UUID, application_ids: Sequence[str], key: str, error: str
+) -> dict[str, Any]:
+    """Record that a chunk failed for good (see the module docstring); at most once per chunk.
+
+    ``error`` is a stable code (``CHUNK_FAILED``, ``CHUNK_TIMED_OUT``, ``WORKER_DIED``). Answers the chunk's
+    result: ``{"status": "failed", ...}``, or what the chunk answered when it had completed after all.
+    """
+    count, index = len(application_ids), chunk_index(key)
+    runs, jobs = _RUNS, _JOB_RUNS
+    result: dict[str, Any] = {"status": "failed", "error": error, "failed": count, "chunk": index}
+    async with db.session(tenant_id) as session:
+        claimed = await session.execute(
+            update(jobs)
+            .where(
+                jobs.c.tenant_id == tenant_id, jobs.c.idempotency_key == key, jobs.c.status.not_in(("DONE", "FAILED"))
+            )
+            .values(status="FAILED", result=result, finished_at=utcnow(), updated_at=utcnow())
+        )
+        if not cast(CursorResult[Any], claimed).rowcount:
+            exists = (
+                await session.execute(
+                    select(jobs.c.status, jobs.c.result).where(
+                        jobs.c.tenant_id == tenant_id, jobs.c.idempotency_key == key
+                    )
+                )
+            ).first()
+            if exists is not None:  # the chunk completed (or was failed) already: its outcome stands
+                await session.rollback()
+                return dict(exists.result or {"status": exists.status.lower()})
+            session.add(m.JobRun(idempotency_key=key, function="hub.jobs.screen_applications", status="FAILED",
+                                 result=result, finished_at=utcnow()))  # fmt: skip
+        row = (
+            await session.execute(
+                select(runs.c.job_id, runs.c.status, runs.c.failed_chunks)
+                .where(runs.c.tenant_id == tenant_id, runs.c.id == run_id)
+                .with_for_update()
+            )
+        ).first()
+        if row is None or row.status in FINISHED:
+            await session.commit()
+            return {**result, "complete": False}
+        chunks = sorted({*(row.failed_chunks or []), *([index] if index is not None else [])})
+        done, total = (
+            await session.execute(
+                update(runs)
+                .where(runs.c.tenant_id == tenant_id, runs.c.id == run_id)
+                .values(
+                    status="RUNNING",
+                    done=runs.c.done + count,
+                    failed=runs.c.failed + count,
+                    failed_chunks=chunks,
+                    error=func.coalesce(runs.c.error, error),
+                    updated_at=utcnow(),
+                )
+                .returning(runs.c.done, runs.c.total)
+            )
+        ).one()
+        session.add(
+            m.Event(
+                type="screening_run.chunk_failed",
+                entity="screening_run",
+                entity_id=run_id,
+                data={"job_id": str(row.job_id), "chunk": index, "error": error},
+            )
+        )
+        await session.commit()
+    result.update(done=done, total=total, complete=done >= total)
+    if result["complete"]:
+        result["finished"] = (await finish_run(db, tenant_id, run_id))["status"]
+    return result
+
+
 async def finish_run(db: Database, tenant_id: uuid.UUID, run_id: uuid.UUID) -> dict[str, Any]:
-    """Rank every result of the run deterministically, size the shortlist and mark the run DONE (once)."""
+    """Rank every result of the run deterministically, size the shortlist and mark the run DONE (once).
+
+    A run with failed chunks ends PARTIALLY_DONE (ranked over what was screened), or FAILED when nothing was.
+    """
     runs, results = _RUNS, _RESULTS
     async with db.session(tenant_id) as session:
         run = (
             await session.execute(
-                select(runs.c.job_id, runs.c.status, runs.c.requirements, runs.c.done, runs.c.total)
+                select(runs.c.job_id, runs.c.status, runs.c.requirements, runs.c.done, runs.c.total, runs.c.failed)
                 .where(runs.c.tenant_id == tenant_id, runs.c.id == run_id)
                 .with_for_update()
             )
         ).first()
         if run is None:
             return {"status": "missing"}
-        if run.status == "DONE":
-            return {"status": "done"}
+        if run.status in FINISHED:
+            return {"status": "done", "run_status": run.status}
         if run.done < run.total:
             return {"status": "incomplete", "done": run.done, "total": run.total}
         # The order of engines.screening.rank: recommended first, higher score first, ties by application id.
@@ -246,27 +339,31 @@ async def finish_run(db: Database, tenant_id: uuid.UUID, run_id: uuid.UUID) -> d
             .where(results.c.id == ranked.c.id, results.c.tenant_id == tenant_id)
             .values(rank=ranked.c.position)
         )
-        passed = (
+        screened, passed = (
             await session.execute(
-                select(func.count()).where(
-                    results.c.tenant_id == tenant_id, results.c.run_id == run_id, results.c.passed.is_(True)
+                select(func.count(), func.count().filter(results.c.passed.is_(True))).where(
+                    results.c.tenant_id == tenant_id, results.c.run_id == run_id
                 )
             )
-        ).scalar_one()
+        ).one()
         limit = (run.requirements or {}).get("shortlist_limit")
         shortlist = passed if limit is None else min(passed, int(limit))
+        status = "DONE" if not run.failed else ("PARTIALLY_DONE" if screened else "FAILED")
         await session.execute(
             update(runs)
             .where(runs.c.tenant_id == tenant_id, runs.c.id == run_id)
-            .values(status="DONE", shortlist_size=shortlist, finished_at=utcnow(), updated_at=utcnow())
+            .values(status=status, shortlist_size=shortlist, finished_at=utcnow(), updated_at=utcnow())
         )
+        data: dict[str, Any] = {"job_id": str(run.job_id)}
+        if run.failed:
+            data["status"] = status
         session.add(
             m.Event(
-                type="screening_run.completed",
+                type="screening_run.failed" if status == "FAILED" else "screening_run.completed",
                 entity="screening_run",
                 entity_id=run_id,
-                data={"job_id": str(run.job_id)},
+                data=data,
             )
         )
         await session.commit()
-    return {"status": "ok", "shortlist": shortlist, "passed": passed}
+    return {"status": "ok", "run_status": status, "shortlist": shortlist, "passed": passed}

@@ -43,11 +43,15 @@ __all__ = [
 ]
 
 
-@strawberry.enum
+@strawberry.enum(
+    description="PARTIALLY_DONE: some chunks failed for good (see `failed`, `error`); the rest is ranked. "
+    "FAILED: nothing could be screened, or the run could not be queued."
+)
 class ScreeningRunStatus(Enum):
     QUEUED = "QUEUED"
     RUNNING = "RUNNING"
     DONE = "DONE"
+    PARTIALLY_DONE = "PARTIALLY_DONE"
     FAILED = "FAILED"
 
 
@@ -164,6 +168,10 @@ class ScreeningRun(Node):
     status: ScreeningRunStatus
     engine_version: str | None = strawberry.field(description="Extractor and skill gazetteer versions.")
     shortlist_size: int | None = strawberry.field(description="How many top-ranked results form the shortlist.")
+    failed: int = strawberry.field(description="Applications in chunks that failed for good (not screened).")
+    error: str | None = strawberry.field(
+        description="Stable code of the first permanent failure: CHUNK_FAILED, CHUNK_TIMED_OUT, WORKER_DIED."
+    )
     started_by: str | None
     created_at: datetime
     updated_at: datetime
@@ -177,6 +185,8 @@ class ScreeningRun(Node):
             status=ScreeningRunStatus(row.status),
             engine_version=row.engine_version,
             shortlist_size=row.shortlist_size,
+            failed=row.failed or 0,
+            error=row.error,
             started_by=row.started_by,
             created_at=row.created_at,
             updated_at=row.updated_at,

@@ -407,7 +407,7 @@ async def test_chunks_are_idempotent_and_skip_deleted_applications(
         jobs.rank_screening_run, str(tenant), str(run_id), idempotency_key=f"screening:{run_id}:rank"
     )
     assert again["replayed"] is True and again["missing"] == 1
-    assert ranked == {"status": "done"}  # the completing chunk ranked the run; ranking again is a no-op
+    assert ranked == {"status": "done", "run_status": "DONE"}  # ranked by the completing chunk: a no-op now
     await drain(runtime)  # the replayed completing chunk may enqueue the ranking again: a no-op
     async with runtime.db.session(tenant) as session:
         results = (await session.scalars(select(m.ScreeningResult).where(m.ScreeningResult.run_id == run_id))).all()

@@ -21,6 +21,10 @@ class ScreeningRun(TenantScoped, Base):
     total: Mapped[int] = mapped_column(default=0)
     done: Mapped[int] = mapped_column(default=0)
     shortlist_size: Mapped[int | None] = mapped_column(default=None)
+    # Applications of chunks that failed for good (retries exhausted), those chunks' indexes, the error code.
+    failed: Mapped[int] = mapped_column(default=0, server_default="0")
+    failed_chunks: Mapped[list[Any] | None] = mapped_column(default=None)
+    error: Mapped[str | None] = mapped_column(String(60), default=None)
     started_by: Mapped[str | None] = mapped_column(String(100), default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
 
