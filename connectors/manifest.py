@@ -220,6 +220,10 @@ def _schema_problems(data: Any, src: _Source) -> list[ManifestProblem]:
             problems.append(_problem((*where, name), message, src, key=True))
             continue
         message = error.message
+        if error.validator == "not" and error.validator_value == {}:  # the schema's "key not allowed here"
+            message = f"{where[-1]} does not apply here" if where else "not allowed here"
+            if len(where) > 1 and where[-2] == "pagination":
+                message += " (link pagination follows the Link header's URL)"
         if error.validator == "type" and isinstance(error.instance, int | float | bool):
             message += " (quote it in YAML to make it a string)"
         problems.append(_problem(where, message, src))

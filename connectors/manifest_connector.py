@@ -17,7 +17,14 @@ page is described by the pagination style:
   page or when ``total_path`` is reached;
 - ``page``: ``param`` (default ``page``) from ``start`` (default 1) and ``size_param`` (default
   ``page_size``); stops likewise;
+- ``link``: the next page's URL is in the ``Link`` response header (RFC 8288) with relation ``rel``
+  (default ``next``), resolved against the response URL and followed as is; the first request carries
+  ``size_param`` and the incremental parameter, later ones whatever the link carries; stops when no link
+  has that relation. A malformed ``Link`` header is UPSTREAM_BAD_RESPONSE, never "last page";
 - ``none``: one page.
+
+A next URL (``link``, or a full URL in ``cursor``) is only followed when it has the scheme, host and port
+of the connection's base URL: the connection's credentials never go to another origin.
 
 Example:
     >>> from connectors.manifest import load_manifest_file
@@ -62,6 +69,7 @@ from connectors.errors import (
     WebhookPayloadInvalid,
 )
 from connectors.http import RateLimiter, RequestAuth, UpstreamClient
+from connectors.links import LinkHeaderError, find_link, same_origin
 from connectors.manifest import Manifest
 from connectors.paths import search
 from connectors.templates import render_path, render_string, render_value
@@ -230,13 +238,17 @@ class ManifestConnector(Connector):
         state = decode_cursor(cursor) if cursor else {}
         path = render_path(spec["path"], self._context)
         where = paging.get("in")
-        if style in ("cursor", "page_token"):
+        if style in ("cursor", "page_token", "link"):
             token = state.get("c")
             if paging.get("size_param"):
                 put(where, paging["size_param"], size)
             if isinstance(token, str) and token.startswith(("http://", "https://")):
+                if not same_origin(token, self.http.base_url):
+                    raise UpstreamBadResponse(
+                        "the next-page link leaves the upstream's origin; not following it", url=token.split("?")[0]
+                    )
                 path, params = token, {}  # a next link carries every parameter itself
-            elif token is not None:
+            elif token is not None and style != "link":
                 put(where, paging.get("param", "cursor" if style == "cursor" else "page_token"), token)
         elif style == "offset":
             offset = int(state.get("o", 0))
@@ -255,7 +267,14 @@ class ManifestConnector(Connector):
                 f"expected a list at {spec['items']!r}, got {type(raw_items).__name__}", url=path.split("?")[0]
             )
         items = [RawItem(mapping.remote_id(p) or "", p) for p in raw_items]
-        next_cursor = self._next(style, paging, data, state, len(raw_items), size)
+        if style == "link":
+            try:
+                link = find_link(response.headers.get("link"), paging.get("rel", "next"), response.url)
+            except LinkHeaderError as exc:
+                raise UpstreamBadResponse(f"malformed Link header: {exc}", url=path.split("?")[0]) from None
+            next_cursor = encode_cursor({"c": link}) if link else None
+        else:
+            next_cursor = self._next(style, paging, data, state, len(raw_items), size)
         stamps = [t for t in (mapping.updated_at(p) for p in raw_items) if t is not None]
         return Page(items=items, next_cursor=next_cursor, watermark=max(stamps) if stamps else None)
 

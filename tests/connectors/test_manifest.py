@@ -226,3 +226,12 @@ def test_schema_and_meaning_problems_come_in_one_run() -> None:
         "$.models.job.fields.titel",
         '$.models.job.fields.status.enum.map["2"]',
     ]
+
+
+def test_link_pagination_is_a_style_and_refuses_keys_it_does_not_use() -> None:
+    items = "      items: data\n"
+    good = GOOD.replace(items, items + "      pagination: {style: link, rel: next, size_param: per_page}\n")
+    assert load_manifest(good).models["job"]["read"]["pagination"]["style"] == "link"
+    bad = GOOD.replace(items, items + "      pagination: {style: link, next_path: links.next}\n")
+    found = at(problems(bad), "$.models.job.read.pagination.next_path")
+    assert found.line == 13 and "does not apply" in found.message

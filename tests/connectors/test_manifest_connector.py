@@ -136,6 +136,91 @@ async def test_page_style_stops_on_a_short_page() -> None:
     assert await read_all(connector) == ["0", "1", "2", "3", "4"]
 
 
+def link_pages(seen: list[httpx.Request], *, origin: str = "https://ats.example", relative: bool = True):
+    """An upstream that pages ``JOBS`` with RFC 8288 Link headers (GitHub style), relative or absolute."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        page, per = int(request.url.params.get("page", 1)), int(request.url.params.get("per_page", 2))
+        links = [f'</api/jobs?page=1&per_page={per}>; rel="first"']
+        if page * per < len(JOBS):
+            target = f"/api/jobs?page={page + 1}&per_page={per}"
+            links.append(f'<{target if relative else origin + target}>; rel="next last"')
+        data = {"data": JOBS[(page - 1) * per : page * per]}
+        return httpx.Response(200, json=data, headers={"link": ", ".join(links)})
+
+    return handle
+
+
+async def test_link_header_style_follows_rel_next() -> None:
+    seen: list[httpx.Request] = []
+    since = datetime(2025, 3, 9, tzinfo=UTC)
+    manifest = with_read(
+        pagination={"style": "link", "size_param": "per_page"}, incremental={"param": "since", "format": "epoch_s"}
+    )
+    connector = build(manifest, link_pages(seen))
+    assert await read_all(connector, since=since) == ["0", "1", "2", "3", "4"]
+    first, second, third = (r.url for r in seen)
+    assert first.params["per_page"] == "2" and first.params["since"] == str(int(since.timestamp()))
+    assert str(second) == "https://ats.example/api/jobs?page=2&per_page=2"  # the link as is, resolved
+    assert str(third) == "https://ats.example/api/jobs?page=3&per_page=2"
+    assert all(r.headers["authorization"] == "Bearer t" for r in seen)
+
+
+async def test_link_header_style_with_absolute_links_and_another_relation() -> None:
+    seen: list[httpx.Request] = []
+    connector = build(with_read(pagination={"style": "link", "rel": "last", "size_param": "per_page"}),
+                      link_pages(seen, relative=False))  # fmt: skip
+    assert await read_all(connector) == ["0", "1", "2", "3", "4"]
+    assert len(seen) == 3
+
+
+async def test_link_header_style_resumes_from_a_stored_cursor() -> None:
+    seen: list[httpx.Request] = []
+    connector = build(with_read(pagination={"style": "link", "size_param": "per_page"}), link_pages(seen))
+    first = await connector.read_page("job")
+    rest = await read_all_from(connector, first.next_cursor)
+    assert [i.remote_id for i in first.items] + rest == ["0", "1", "2", "3", "4"]
+
+
+async def read_all_from(connector: ManifestConnector, cursor: str | None) -> list[str]:
+    ids: list[str] = []
+    while cursor is not None:
+        page = await connector.read_page("job", cursor=cursor)
+        ids += [item.remote_id for item in page.items]
+        cursor = page.next_cursor
+    return ids
+
+
+async def test_a_malformed_link_header_is_a_bad_response_not_the_last_page() -> None:
+    def handle(request: httpx.Request) -> httpx.Response:
+        broken = '<https://ats.example/api/jobs?page=2; rel="next"'  # no closing '>'
+        return httpx.Response(200, json={"data": JOBS[:2]}, headers={"link": broken})
+
+    connector = build(with_read(pagination={"style": "link"}), handle)
+    with pytest.raises(UpstreamBadResponse, match="malformed Link header") as caught:
+        await connector.read_page("job")
+    assert caught.value.code == "UPSTREAM_BAD_RESPONSE"
+
+
+@pytest.mark.parametrize("style", ["link", "cursor"])
+async def test_next_links_to_another_origin_are_not_followed(style: str) -> None:
+    """A next link is followed with the connection's credentials: only to the upstream's own origin."""
+    seen: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        evil = "https://collector.evil.example/steal?page=2"
+        return httpx.Response(200, json={"data": JOBS[:2], "next": evil}, headers={"link": f'<{evil}>; rel="next"'})
+
+    pagination = {"style": "link"} if style == "link" else {"style": "cursor", "next_path": "next"}
+    connector = build(with_read(pagination=pagination), handle)
+    page = await connector.read_page("job")
+    with pytest.raises(UpstreamBadResponse, match="leaves the upstream's origin"):
+        await connector.read_page("job", cursor=page.next_cursor)
+    assert [r.url.host for r in seen] == ["ats.example"]
+
+
 async def test_post_reads_put_paging_into_the_body() -> None:
     def handle(request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
