@@ -411,13 +411,14 @@ class EventFeed:
 
     async def wait_for(self, count: int, timeout: float) -> None:  # noqa: ASYNC109
         await wait_until_async(
-            lambda: _true(len(self.received) >= count),
+            lambda: true(len(self.received) >= count),
             timeout,
             f"{count} events over {self.transport} (have {len(self.received)}, errors {self.errors[:3]})",
         )
 
 
-async def _true(value: bool) -> bool:
+async def true(value: bool) -> bool:
+    """An awaitable ``value``, for :func:`wait_until_async` on a plain condition."""
     return value
 
 
