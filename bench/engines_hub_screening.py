@@ -245,7 +245,7 @@ class Bench:
                 run = (
                     await session.execute(select(runs.c.status, runs.c.done, runs.c.total).where(runs.c.id == run_id))
                 ).one()
-            if run.status in ("DONE", "FAILED"):
+            if run.status in ("DONE", "PARTIALLY_DONE", "FAILED"):
                 break
             if time.perf_counter() - started > self.args.timeout:
                 raise RuntimeError(
