@@ -150,7 +150,29 @@ def run_worker(
         lease_grace=lease_grace,
         maintenance=maintenance,
     )
-    return worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level.upper())
+    scheduler = None if burst else _start_sync_scheduler(settings)
+    try:
+        return worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level.upper())
+    finally:
+        if scheduler is not None:
+            scheduler.terminate()
+            scheduler.join(10)
+
+
+def _start_sync_scheduler(settings: Settings) -> Any:
+    """Periodic syncs (`hub.services.sync_schedule`) in a process of their own, like RQ's scheduler: a
+    forking worker busy with a long job never delays them. Workers elect one scheduler through Redis."""
+    import multiprocessing
+    import os
+
+    from hub.services.sync_schedule import run_scheduler
+
+    process = multiprocessing.get_context("spawn").Process(
+        target=run_scheduler, args=(settings,), kwargs={"parent_pid": os.getpid()}, name="hub-sync-scheduler",
+        daemon=True,
+    )  # fmt: skip
+    process.start()
+    return process
 
 
 class _ThreadWorker(SimpleWorker):
