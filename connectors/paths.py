@@ -59,7 +59,13 @@ def _getter(steps: list[str | int]) -> Callable[[Any], Any]:
         return lambda obj: obj
     if len(steps) == 1 and isinstance(steps[0], str):
         key = steps[0]
-        return lambda obj: obj.get(key) if isinstance(obj, dict) else None
+
+        def get1(obj: Any) -> Any:
+            if obj.__class__ is dict or isinstance(obj, dict):  # the exact check first: JSON objects are dicts
+                return obj.get(key)
+            return None
+
+        return get1
     if len(steps) == 2 and isinstance(steps[0], str) and isinstance(steps[1], str):
         k1, k2 = steps
 
@@ -118,6 +124,9 @@ def _native(node: dict[str, Any]) -> Callable[[Any], Any] | None:
     if kind in ("subexpression", "index_expression"):
         return _chain(getters)
     if kind == "multi_select_list":
+        if len(getters) == 1:  # "[phone]": one value as a list of one, the common case
+            (only,) = getters
+            return lambda obj: None if obj is None else [only(obj)]
         return lambda obj: None if obj is None else [get(obj) for get in getters]
     if kind == "multi_select_dict":
         keys = [child["value"] for child in children]
