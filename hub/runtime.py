@@ -16,6 +16,7 @@ from hub.db import Database
 from hub.events import EventBus
 from hub.queues import Queues
 from hub.redis import async_redis, sync_redis
+from hub.services.audit import AuditWriter
 from hub.services.auth import Authenticator
 from hub.services.crypto import PolicyVault
 from hub.services.event_rows import EventRowCache
@@ -38,6 +39,7 @@ class Runtime:
     schema: strawberry.Schema
     events: EventBus
     extras: dict[str, Any] = field(default_factory=dict)
+    audit: AuditWriter = field(init=False)
 
     @classmethod
     def create(cls, settings: Settings, *, db: Database | None = None, vault: Vault | None = None) -> Runtime:
@@ -64,6 +66,7 @@ class Runtime:
         )
 
     def __post_init__(self) -> None:
+        self.audit = AuditWriter(self.db)  # group commit of the requests' audit entries
         from hub.jobs.workflows import enqueue_workflows
         from hub.services.audit import verify_tenant
         from hub.services.interviews import InterviewService
@@ -83,6 +86,7 @@ class Runtime:
             install(self)  # outbound webhooks fan out from every process that publishes
 
     async def close(self) -> None:
+        await self.audit.close()
         await self.events.stop()
         await self.events.redis.aclose()
         await self.db.dispose()

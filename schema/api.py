@@ -11,6 +11,7 @@ from strawberry.tools import merge_types
 
 from schema.admin_api import AdminMutation, AdminQuery
 from schema.engines_api import EnginesMutation, EnginesQuery
+from schema.execution import CompiledExecution
 from schema.extensions import schema_extensions
 from schema.integration_api import IntegrationMutation, IntegrationQuery
 from schema.mutations import RecruitingMutation
@@ -42,8 +43,9 @@ class HubSchema(strawberry.Schema):
         return None
 
 
-def build_schema(*, extensions: list[Any] | None = None) -> strawberry.Schema:
-    """The hub's schema. ``extensions`` defaults to production limits with introspection off."""
+def build_schema(*, extensions: list[Any] | None = None, compiled: bool = True) -> strawberry.Schema:
+    """The hub's schema. ``extensions`` defaults to production limits with introspection off;
+    ``compiled`` runs queries through :mod:`schema.execution`'s plans (graphql-core otherwise)."""
     return HubSchema(
         query=merge_types("Query", QUERY_ROOTS),
         mutation=merge_types("Mutation", MUTATION_ROOTS),
@@ -51,6 +53,7 @@ def build_schema(*, extensions: list[Any] | None = None) -> strawberry.Schema:
         types=NODE_CLASSES,
         extensions=schema_extensions() if extensions is None else extensions,
         config=StrawberryConfig(auto_camel_case=True),
+        execution_context_class=CompiledExecution if compiled else None,
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterator
 from functools import partial
 from typing import Any
@@ -29,7 +30,7 @@ from strawberry.extensions.disable_introspection import DisableIntrospection
 
 from schema.errors import HubError
 
-__all__ = ["CodedErrors", "code_error", "schema_extensions"]
+__all__ = ["CodedErrors", "DocumentCache", "ParsedDocuments", "code_error", "schema_extensions"]
 
 log = logging.getLogger("hub.graphql")
 
@@ -97,6 +98,66 @@ class CodedErrors(SchemaExtension):
         yield None
 
 
+class ParsedDocuments:
+    """Parsed documents by query text, least recently used dropped first, each marked once it
+    has passed validation. One instance per schema: the validation rules are the schema's."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self._entries: OrderedDict[str, tuple[Any, bool]] = OrderedDict()
+
+    def get(self, text: str) -> tuple[Any, bool] | None:
+        entry = self._entries.get(text)
+        if entry is not None:
+            self._entries.move_to_end(text)
+        return entry
+
+    def put(self, text: str, document: Any, *, valid: bool) -> None:
+        self._entries[text] = (document, valid)
+        self._entries.move_to_end(text)
+        if len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class DocumentCache(SchemaExtension):
+    """Parse and validate each distinct query text once.
+
+    The same text always parses to the same document and, against the same schema and
+    rules, validates the same way; so a text seen before reuses its parsed document, and
+    one that passed validation skips it. Handing back the same document object also lets
+    :mod:`schema.execution` reuse the operation's compiled plan. Texts that fail to parse or
+    validate are not remembered as valid and go through the full checks every time.
+    """
+
+    def __init__(self, *, documents: ParsedDocuments) -> None:
+        self.documents = documents
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        text = context.query
+        if text and context.graphql_document is None:
+            entry = self.documents.get(text)
+            if entry is not None:
+                context.graphql_document = entry[0]
+        yield
+        if text and context.graphql_document is not None and self.documents.get(text) is None:
+            self.documents.put(text, context.graphql_document, valid=False)
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        text = context.query
+        entry = self.documents.get(text) if text else None
+        known_valid = entry is not None and entry[1] and entry[0] is context.graphql_document
+        if known_valid and context.pre_execution_errors is None:
+            context.pre_execution_errors = []
+        yield
+        if text and not known_valid and context.pre_execution_errors == [] and context.graphql_document is not None:
+            self.documents.put(text, context.graphql_document, valid=True)
+
+
 def _max_directives(limit: int) -> type[ValidationRule]:
     class MaxDirectives(ValidationRule):
         count = 0
@@ -120,6 +181,7 @@ def schema_extensions(
 ) -> list[Any]:
     # Factories, not instances: Strawberry builds fresh extensions for every operation.
     extensions: list[Any] = [
+        partial(DocumentCache, documents=ParsedDocuments()),
         partial(MaxTokensLimiter, max_token_count=max_tokens),
         partial(QueryDepthLimiter, max_depth=max_depth),
         partial(MaxAliasesLimiter, max_alias_count=max_aliases),

@@ -18,6 +18,8 @@ class Loaders:
 
     def __init__(self, store: RecruitingStore) -> None:
         self._store = store
+        #: API objects already built from loaded rows (see :func:`schema.prefetch.related`)
+        self.objects: dict[tuple[int, Any], Any] = {}
         self.candidate = self._by_id("candidate")
         self.job = self._by_id("job")
         self.application = self._by_id("application")

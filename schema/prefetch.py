@@ -90,18 +90,30 @@ def connection_nodes(info: Info) -> list[Any]:
 
 def related(info: Info, loader_name: str, key: Any, wrap: Callable[[Any], Any], *, many: bool) -> Any:
     """The relation's value: directly when already loaded, else an awaitable."""
-    loader = getattr(info.context.loaders, loader_name)
+    loaders = info.context.loaders
+    loader = getattr(loaders, loader_name)
+    objects = loaders.objects
     future = loader.cache_map.get(key)
     if future is not None and future.done() and not future.cancelled() and future.exception() is None:
-        return _wrap(future.result(), wrap, many)
+        return _wrap(future.result(), wrap, many, objects)
 
     async def later() -> Any:
-        return _wrap(await loader.load(key), wrap, many)
+        return _wrap(await loader.load(key), wrap, many, objects)
 
     return later()
 
 
-def _wrap(value: Any, wrap: Callable[[Any], Any], many: bool) -> Any:
+def _wrap(value: Any, wrap: Callable[[Any], Any], many: bool, objects: dict[tuple[int, Any], Any]) -> Any:
     if many:
-        return [wrap(v) for v in value]
-    return wrap(value) if value is not None else None
+        return [_object(v, wrap, objects) for v in value]
+    return _object(value, wrap, objects) if value is not None else None
+
+
+def _object(row: Any, wrap: Callable[[Any], Any], objects: dict[tuple[int, Any], Any]) -> Any:
+    """One API object per row and type per request: the 100 applications of a page that share
+    4 jobs share 4 ``Job`` objects. The entry keeps the row, so its id is not reused."""
+    key = (id(row), wrap)
+    entry = objects.get(key)
+    if entry is None or entry[0] is not row:
+        entry = objects[key] = (row, wrap(row))
+    return entry[1]

@@ -10,6 +10,7 @@ import base64
 import binascii
 import uuid
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -34,7 +35,9 @@ T = TypeVar("T")
 NOT_FOUND_MESSAGE = "No object with this id."
 
 
+@lru_cache(maxsize=65536)
 def encode_global_id(type_name: str, row_id: uuid.UUID) -> str:
+    """Pure and called for every object a response carries: recently seen ids are kept."""
     return base64.urlsafe_b64encode(f"{type_name}:{row_id}".encode()).decode().rstrip("=")
 
 

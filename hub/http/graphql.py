@@ -121,7 +121,7 @@ class GraphQLEndpoint:
         """Run one operation for ``viewer``; answer (body, was it a request error)."""
         runtime = self.runtime
         await runtime.vault.prepare(viewer.tenant_id)
-        audit = AuditTrail(runtime.db, viewer)
+        audit = AuditTrail(runtime.db, viewer, writer=runtime.audit)
         async with runtime.db.session(viewer.tenant_id) as session:
             store = SqlStore(session, viewer, runtime.vault, on_commit=runtime.events.nudge, audit=audit)
             context = Context(
@@ -152,7 +152,7 @@ class GraphQLEndpoint:
     async def _stream(self, viewer: Viewer, params: dict[str, Any]) -> Response:
         runtime = self.runtime
         await runtime.vault.prepare(viewer.tenant_id)
-        audit = AuditTrail(runtime.db, viewer)
+        audit = AuditTrail(runtime.db, viewer, writer=runtime.audit)
         session_cm = runtime.db.session(viewer.tenant_id)
         session = await session_cm.__aenter__()
         store = SqlStore(

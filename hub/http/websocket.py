@@ -44,7 +44,7 @@ class WsContext:
         header = params.get("authorization") or params.get("Authorization")
         viewer: Viewer = await self.runtime.auth.authenticate(header if isinstance(header, str) else None)
         await self.runtime.vault.prepare(viewer.tenant_id)
-        audit = AuditTrail(self.runtime.db, viewer)
+        audit = AuditTrail(self.runtime.db, viewer, writer=self.runtime.audit)
         self._session_cm = self.runtime.db.session(viewer.tenant_id)
         self._session = await self._session_cm.__aenter__()
         store = SqlStore(

@@ -5,10 +5,15 @@ appends them before the response leaves, one entry per (action, entity, field, o
 with the record ids in ``detail`` (ids only, never values). Appends of one tenant are
 serialized (a PostgreSQL advisory lock on the tenant), so the chain never forks;
 :func:`verify_tenant` re-checks every link and finds a modified, deleted or inserted row.
+
+Concurrent requests of one process share appends through :class:`AuditWriter` (group
+commit): each request still waits until its entries are committed before it answers, but
+the requests that arrive while one append is in flight are written together in the next.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
 from typing import Any
@@ -21,7 +26,7 @@ from policies import AuditEntry, ChainVerdict, next_entry, verify_chain
 from policies.audit import ChainAnchor
 from schema.context import Viewer
 
-__all__ = ["AuditTrail", "append_entries", "verify_tenant"]
+__all__ = ["AuditTrail", "AuditWriter", "append_entries", "verify_tenant"]
 
 
 def _lock_key(tenant_id: uuid.UUID) -> int:
@@ -81,12 +86,66 @@ async def verify_tenant(db: Database, tenant_id: uuid.UUID) -> ChainVerdict:
     return verify_chain([_entry(r) for r in rows])
 
 
+def _retrieved(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+class AuditWriter:
+    """Group commit for audit appends: one transaction per tenant for every request waiting.
+
+    :meth:`append` returns once the entries are committed (or raises what the append
+    raised). While an append runs, new requests queue; the next append takes all of them,
+    so under load a request pays a fraction of an append instead of a whole one. A request
+    cancelled while waiting does not take its entries back: they are written regardless.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._queue: list[tuple[uuid.UUID, list[dict[str, Any]], asyncio.Future[None]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def append(self, tenant_id: uuid.UUID, items: list[dict[str, Any]]) -> None:
+        if not items:
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        future.add_done_callback(_retrieved)  # a cancelled request's failure is not "never retrieved"
+        self._queue.append((tenant_id, items, future))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name="audit-writer")
+        await asyncio.shield(future)
+
+    async def _run(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            by_tenant: dict[uuid.UUID, list[tuple[list[dict[str, Any]], asyncio.Future[None]]]] = defaultdict(list)
+            for tenant_id, items, future in batch:
+                by_tenant[tenant_id].append((items, future))
+            for tenant_id, waiting in by_tenant.items():
+                try:
+                    await append_entries(self.db, tenant_id, [item for items, _ in waiting for item in items])
+                except Exception as error:  # each waiting request gets the failure of its append
+                    for _, future in waiting:
+                        if not future.done():
+                            future.set_exception(error)
+                else:
+                    for _, future in waiting:
+                        if not future.done():
+                            future.set_result(None)
+
+    async def close(self) -> None:
+        """Wait for appends in flight (at shutdown)."""
+        if self._task is not None and not self._task.done():
+            await self._task
+
+
 class AuditTrail:
     """Collects one request's audited reads and writes."""
 
-    def __init__(self, db: Database, viewer: Viewer) -> None:
+    def __init__(self, db: Database, viewer: Viewer, *, writer: AuditWriter | None = None) -> None:
         self.db = db
         self.viewer = viewer
+        self.writer = writer
         self._records: dict[tuple[str, str, str, str], set[str]] = defaultdict(set)
 
     def record(self, action: str, entity: str, field: str, record_id: Any, *, allowed: bool) -> None:
@@ -113,4 +172,7 @@ class AuditTrail:
                 }
             )
         self._records.clear()
-        await append_entries(self.db, self.viewer.tenant_id, items)
+        if self.writer is not None:
+            await self.writer.append(self.viewer.tenant_id, items)
+        else:
+            await append_entries(self.db, self.viewer.tenant_id, items)
