@@ -68,6 +68,10 @@ class ScreeningService(Protocol):
         shortlisted: bool = False,
     ) -> Any: ...
 
+    async def explain(self, viewer: Viewer, result_ids: Sequence[uuid.UUID]) -> list[list[dict[str, Any]] | None]:
+        """Each result's reasons with their evidence (results of large runs are stored without it)."""
+        ...
+
 
 class InterviewService(Protocol):
     """Rubrics, scoring, overrides and outlines (:class:`hub.services.interviews.InterviewService`)."""

@@ -6,8 +6,14 @@ entry is used only while it is *fresh*: its ``features_version`` is the running 
 text column. The stored column is the ciphertext token when the tenant's policy encrypts resumes (every
 write has a fresh nonce) or the text itself, so any change to the text, by the API, a sync or a key
 rotation, makes the entry stale, and stale evidence offsets can never reach a screening result. On
-PostgreSQL the digest of the stored text is computed by the server, so a cached library is checked
-without moving its texts.
+PostgreSQL a trigger keeps ``resumes.text_md5`` equal to that digest, so a cached library is checked
+without reading (or moving) its texts.
+
+Beside the features, each resume keeps its screening *profile* (:func:`engines.screening_profile.profile_of`:
+skill levels, years, education; no text) in ``resumes.profile`` with the same version and digest
+(``{"v": ..., "d": ..., "s": ..., "y": ..., "e": ...}``), written with the features by
+:func:`store_features`: re-screening a large library reads profiles only (see
+:mod:`hub.services.screening_library`).
 
 Resume text is personal and sealed by the vault: it is opened here, inside the job, only for resumes
 whose features must be (re-)extracted or when a job's knock-outs read the text itself.
@@ -36,6 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from engines.extract import extract_features
 from engines.features import ENGINE_VERSION
 from engines.gazetteer import get_gazetteer
+from engines.screening_profile import profile_of
 from hub.db import models as m
 from hub.services.vault import Vault, reveal
 from policies import DecryptionError
@@ -46,6 +53,7 @@ __all__ = [
     "features_version",
     "load_resumes",
     "open_resume_text",
+    "profile_record",
     "source_digest",
     "store_features",
 ]
@@ -125,7 +133,7 @@ async def load_resumes(
                 latest[candidate_id] = resume_id  # UUIDv7: the newest resume has the largest id
     cached: dict[uuid.UUID, Any] = {}
     if latest:
-        probe = func.md5(r.c.text) if postgres else r.c.text
+        probe = func.coalesce(r.c.text_md5, func.md5(r.c.text)) if postgres else r.c.text
         features: Any = _projection(sorted(skills)) if postgres and skills is not None else r.c.features
         rows = select(r.c.id, features, r.c.features_version, probe.label("probe")).where(
             r.c.tenant_id == tenant_id, r.c.id.in_(list(latest.values()))
@@ -217,11 +225,23 @@ async def store_features(session: AsyncSession, tenant_id: uuid.UUID, extracted:
         .values(
             features=bindparam("features", type_=r.c.features.type),
             features_version=bindparam("version"),
+            profile=bindparam("profile", type_=r.c.profile.type),
             updated_at=r.c.updated_at,
         )
     )
     version = features_version()
     params = {item.resume_id: item.features for item in extracted}  # one row per resume (shared by applications)
     await session.execute(
-        stmt, [{"resume_id": rid, "features": feats, "version": version} for rid, feats in params.items()]
+        stmt,
+        [
+            {"resume_id": rid, "features": feats, "version": version, "profile": profile_record(feats)}
+            for rid, feats in params.items()
+        ],
     )
+
+
+def profile_record(features: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What ``resumes.profile`` holds for these (full) features: the profile, their version and digest."""
+    if features is None:
+        return None
+    return {"v": features_version(), "d": features.get("source_digest"), **profile_of(features)}

@@ -7,6 +7,12 @@ snapshots them on the run, creates the run (QUEUED) with its ``screening_run.cre
 transaction, and only then enqueues one job per chunk (``hub.jobs.screen_applications``); the chunk that
 completes the run enqueues ``hub.jobs.rank_screening_run`` (see :mod:`hub.services.screening_runs`).
 
+A run over a cached library is one chunk (screened from profiles, see :mod:`hub.services.screening_library`);
+its results keep their reasons without evidence, and :meth:`ScreeningService.explain` adds the evidence when
+someone reads them, from the resume's cached features (the same engine, so the same reasons), as long as
+those features are still of the text that was screened; after the resume changed, the reasons are shown
+without evidence rather than with evidence from another text.
+
 A result's ``passed`` is the engine's recommendation. Only a person decides: :meth:`decide` records
 ADVANCE, HOLD or REJECT with who and when, and emits ``screening_result.decided``; integrator keys are
 machines and cannot.
@@ -23,11 +29,13 @@ from typing import Any
 from rq import Worker
 from sqlalchemy import and_, func, or_, select
 
+from engines.screening import JobRequirements, screen_cached
+from engines.screening_profile import profile_supported
 from hub.db import Database
 from hub.db import models as m
 from hub.db.base import new_id, utcnow
 from hub.queues import Queues
-from hub.services.features import features_version
+from hub.services.features import features_version, source_digest
 from hub.services.requirements import resolve_requirements
 from schema.context import Viewer
 from schema.errors import Forbidden, NotFound, UpstreamFailed, ValidationFailed
@@ -51,6 +59,8 @@ CACHED_CHUNK_SIZE = 5000
 #: fixed cost once), or into this many when no worker is registered yet.
 DEFAULT_PARALLELISM = 4
 MIN_CHUNK_SIZE = 50
+#: A run this much cached is one chunk job, screened from profiles (on PostgreSQL, without keyword knock-outs).
+WHOLE_RUN_CACHED = 0.98
 MAX_EXPLICIT_APPLICATIONS = 10_000
 CHUNK_TIMEOUT_SECONDS = 900
 RANK_TIMEOUT_SECONDS = 600
@@ -59,10 +69,15 @@ _UNRANKED = 2**31 - 1
 DECISIONS = ("ADVANCE", "HOLD", "REJECT")
 
 
-def plan_chunks(application_ids: Sequence[str], *, cached_fraction: float, workers: int = 0) -> list[list[str]]:
+def plan_chunks(
+    application_ids: Sequence[str], *, cached_fraction: float, workers: int = 0, whole: bool = False
+) -> list[list[str]]:
     """Split a run's applications into chunk jobs (order kept): at most :data:`CHUNK_SIZE` (or
-    :data:`CACHED_CHUNK_SIZE` when the library is cached), and at least one chunk per worker."""
+    :data:`CACHED_CHUNK_SIZE` when the library is cached), and at least one chunk per worker. With
+    ``whole`` (profiles can screen the run) a run at least :data:`WHOLE_RUN_CACHED` cached is one chunk."""
     n = len(application_ids)
+    if whole and cached_fraction >= WHOLE_RUN_CACHED:
+        return [list(application_ids)]
     size = CACHED_CHUNK_SIZE if cached_fraction >= 0.9 else CHUNK_SIZE
     size = max(MIN_CHUNK_SIZE, min(size, math.ceil(n / (workers or DEFAULT_PARALLELISM))))
     return [list(application_ids[i : i + size]) for i in range(0, n, size)]
@@ -141,7 +156,8 @@ class ScreeningService:
             )
             await session.commit()
         self.on_commit()
-        chunks = plan_chunks(ids, cached_fraction=cached / len(ids), workers=self._workers())
+        whole = self.db.engine.dialect.name == "postgresql" and profile_supported(requirements)
+        chunks = plan_chunks(ids, cached_fraction=cached / len(ids), workers=self._workers(), whole=whole)
         try:
             for index, chunk in enumerate(chunks):
                 self.queues.enqueue(
@@ -168,7 +184,7 @@ class ScreeningService:
     async def _fail(self, tenant: uuid.UUID, run_id: uuid.UUID) -> None:
         async with self.db.session(tenant) as session:
             run = (await session.scalars(select(m.ScreeningRun).where(m.ScreeningRun.id == run_id))).one()
-            run.status, run.finished_at = "FAILED", utcnow()
+            run.status, run.finished_at, run.error = "FAILED", utcnow(), "QUEUE_UNAVAILABLE"
             session.add(
                 m.Event(
                     type="screening_run.failed",
@@ -248,3 +264,70 @@ class ScreeningService:
             rows = list((await session.execute(page)).all())
             total = (await session.execute(select(func.count()).select_from(results).where(*where))).scalar_one()
         return ResultPage(rows[:first], len(rows) > first, total)
+
+    async def explain(self, viewer: Viewer, result_ids: Sequence[uuid.UUID]) -> list[list[dict[str, Any]] | None]:
+        """The reasons of each result with their evidence, in order (``None`` for an unknown id).
+
+        Reasons stored with evidence are answered as stored. Reasons stored without (screened from a
+        profile) are recomputed by the engine from the screened resume's cached features, when those are of
+        the screening's engine version and of the same stored text (its digest), and when they give the
+        stored reasons again; otherwise each reason is answered with no evidence.
+        """
+        if viewer.roles == frozenset({"candidate"}):
+            return [None] * len(result_ids)
+        tenant = viewer.tenant_id
+        results, runs, resumes = m.ScreeningResult.__table__, m.ScreeningRun.__table__, m.Resume.__table__
+        async with self.db.session(tenant) as session:
+            rows = (
+                await session.execute(
+                    select(results.c.id, results.c.run_id, results.c.reasons, results.c.resume_id,
+                           results.c.source_digest)
+                    .where(results.c.tenant_id == tenant, results.c.id.in_(list(set(result_ids))))
+                )
+            ).all()  # fmt: skip
+            lazy = [r for r in rows if any("evidence" not in reason for reason in r.reasons or ())]
+            specs: dict[uuid.UUID, Any] = {}
+            sources: dict[uuid.UUID, Any] = {}
+            if lazy:
+                specs = {
+                    row.id: row
+                    for row in await session.execute(
+                        select(runs.c.id, runs.c.requirements, runs.c.engine_version).where(
+                            runs.c.tenant_id == tenant, runs.c.id.in_({r.run_id for r in lazy})
+                        )
+                    )
+                }
+                wanted = {r.resume_id for r in lazy if r.resume_id is not None}
+                if wanted:
+                    sources = {
+                        row.id: row
+                        for row in await session.execute(
+                            select(resumes.c.id, resumes.c.features, resumes.c.features_version,
+                                   resumes.c.text_md5, resumes.c.text)
+                            .where(resumes.c.tenant_id == tenant, resumes.c.id.in_(wanted))
+                        )
+                    }  # fmt: skip
+        by_id: dict[uuid.UUID, list[dict[str, Any]]] = {}
+        lazy_ids = {r.id for r in lazy}
+        for row in rows:
+            stored = list(row.reasons or ())
+            if row.id in lazy_ids:
+                stored = _with_evidence(stored, row, specs.get(row.run_id), sources.get(row.resume_id))
+            by_id[row.id] = stored
+        return [by_id.get(i) for i in result_ids]
+
+
+def _with_evidence(stored: list[dict[str, Any]], result: Any, run: Any, resume: Any) -> list[dict[str, Any]]:
+    """Stored reasons (without evidence) with the evidence the engine finds in the screened resume's features."""
+    bare = [{**reason, "evidence": []} for reason in stored]
+    if run is None or resume is None or not resume.features or resume.features_version != run.engine_version:
+        return bare
+    digest = resume.text_md5 or (source_digest(resume.text) if resume.text is not None else None)
+    if digest is None or digest != result.source_digest or resume.features.get("source_digest") != digest:
+        return bare  # the resume changed since it was screened: its features are of another text
+    requirements = JobRequirements.from_dict(run.requirements["resolved"])
+    full = [reason.to_dict() for reason in screen_cached(resume.features, requirements).reasons]
+    same = [{k: r[k] for k in ("code", "points", "skill_id", "detail")} for r in full] == [
+        {k: r.get(k) for k in ("code", "points", "skill_id", "detail")} for r in stored
+    ]
+    return full if same else bare

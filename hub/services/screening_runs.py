@@ -48,6 +48,7 @@ from hub.db import models as m
 from hub.db.base import new_id, utcnow
 from hub.services.features import ResumeFacts, extract_missing, load_resumes, open_resume_text, store_features
 from hub.services.requirements import needs_resume_text
+from hub.services.screening_library import eligible, screen_whole_run
 from hub.services.vault import Vault
 
 __all__ = ["FINISHED", "fail_chunk", "finish_run", "screen_chunk"]
@@ -70,7 +71,7 @@ async def _start(db: Database, tenant_id: uuid.UUID, run_id: uuid.UUID) -> Any:
         )
         run = (
             await session.execute(
-                select(runs.c.job_id, runs.c.status, runs.c.requirements).where(
+                select(runs.c.job_id, runs.c.status, runs.c.requirements, runs.c.total).where(
                     runs.c.tenant_id == tenant_id, runs.c.id == run_id
                 )
             )
@@ -146,6 +147,8 @@ async def screen_chunk(
         return {"status": run.status.lower(), "complete": False}
     requirements = JobRequirements.from_dict(run.requirements["resolved"])
     ids = [uuid.UUID(i) for i in application_ids]
+    if eligible(db, requirements, len(ids), run.total):  # a cached library in one chunk: screened by profiles
+        return await screen_whole_run(db, vault, tenant_id, run, run_id, ids, key, requirements)
     clock = [time.perf_counter()]
     async with db.session(tenant_id) as session:
         facts = await load_resumes(
@@ -172,13 +175,7 @@ async def screen_chunk(
             # Another delivery of this chunk committed first: answer what it answered, so the caller
             # (and the job run row it rewrites) sees the same result.
             await session.rollback()
-            jobs = _JOB_RUNS
-            stored = (
-                await session.execute(
-                    select(jobs.c.result).where(jobs.c.tenant_id == tenant_id, jobs.c.idempotency_key == key)
-                )
-            ).scalar_one_or_none()
-            return dict(stored or {"status": "duplicate", "complete": False})
+            return await stored_result(session, tenant_id, key)
         await store_features(session, tenant_id, extracted)
         if rows:
             await session.execute(insert(_RESULTS), rows)
@@ -215,6 +212,15 @@ async def screen_chunk(
         # this chunk enqueues the ranking job only when a retry finds the chunk already done.
         result["finished"] = (await finish_run(db, tenant_id, run_id))["status"]
     return result
+
+
+async def stored_result(session: AsyncSession, tenant_id: uuid.UUID, key: str) -> dict[str, Any]:
+    """What the delivery of a chunk that claimed ``key`` first answered."""
+    jobs = _JOB_RUNS
+    stored = (
+        await session.execute(select(jobs.c.result).where(jobs.c.tenant_id == tenant_id, jobs.c.idempotency_key == key))
+    ).scalar_one_or_none()
+    return dict(stored or {"status": "duplicate", "complete": False})
 
 
 async def _claim_result(session: AsyncSession, tenant_id: uuid.UUID, key: str, result: dict[str, Any]) -> None:

@@ -15,11 +15,13 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+import weakref
 from datetime import datetime
 from enum import Enum
 from typing import Any
 
 import strawberry
+from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from policies import Visibility
@@ -117,6 +119,23 @@ def visible_json(info: Info, entity: str, field: str, row: Any, subject: uuid.UU
 
 def _spans(items: list[dict[str, Any]], masked: bool) -> list[EvidenceSpan]:
     return [EvidenceSpan(text="***" if masked else e["text"], start=e["start"], end=e["end"]) for e in items]
+
+
+_EXPLANATIONS: weakref.WeakKeyDictionary[Any, DataLoader[uuid.UUID, Any]] = weakref.WeakKeyDictionary()
+
+
+def _explanations(info: Info) -> DataLoader[uuid.UUID, Any]:
+    """One loader per request (keyed by its loaders) for reasons stored without evidence (large runs)."""
+    loaders = info.context.loaders
+    loader = _EXPLANATIONS.get(loaders)
+    if loader is None:
+        service, viewer = info.context.services["screening"], info.context.viewer
+
+        async def load(ids: list[uuid.UUID]) -> list[Any]:
+            return list(await service.explain(viewer, ids))
+
+        loader = _EXPLANATIONS[loaders] = DataLoader(load_fn=load)
+    return loader
 
 
 def _cursor(row: Any) -> str:
@@ -250,10 +269,12 @@ class ScreeningResult(Node):
         )
 
     @strawberry.field(description="Why: reasons with evidence from the resume (shown per the field policy).")
-    def reasons(self, info: Info) -> list[ScreeningReason] | None:
+    async def reasons(self, info: Info) -> list[ScreeningReason] | None:
         value, masked = visible_json(info, "screening_result", "reasons", self._row, None)
         if value is None:
             return None
+        if any("evidence" not in r for r in value):  # stored without it (a large run): read it now
+            value = await _explanations(info).load(self._row.id) or value
         return [
             ScreeningReason(
                 code=ScreeningReasonCode(r["code"]),

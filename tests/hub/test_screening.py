@@ -38,7 +38,7 @@ query($id: ID!, $after: String) { node(id: $id) { ... on ScreeningRun {
   results(first: 100, after: $after) { totalCount pageInfo { hasNextPage endCursor }
     edges { cursor node { id score passed rank humanDecision
       reasons { code points skill detail evidence { text start end } }
-      application { id candidate { resumes { text } } } } } }
+      application { id candidate { id resumes { text } } } } } }
   shortlist(first: 100) { totalCount edges { node { id rank passed } } } } } }
 """
 DECIDE = """

@@ -45,6 +45,10 @@ class ScreeningResult(TenantScoped, Base):
     decided_at: Mapped[datetime | None] = mapped_column(default=None)
     decision_note: Mapped[str | None] = mapped_column(default=None)
     written_back_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: The resume screened and its source digest then: a result stored without evidence (a large run)
+    #: reads its evidence from that resume's cached features while they are still of that text.
+    resume_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+    source_digest: Mapped[str | None] = mapped_column(String(32), default=None)
 
 
 class InterviewOutline(TenantScoped, Base):

@@ -58,6 +58,11 @@ class Resume(TenantScoped, Base):
     language: Mapped[str | None] = mapped_column(String(10), default=None)
     features: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     features_version: Mapped[str | None] = mapped_column(String(60), default=None)
+    #: Screening profile (engines.screening_profile: skill levels, years, education; no text) with the
+    #: features' version and source digest, so a library is re-screened without reading its features.
+    profile: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    #: md5 of the stored text column, kept by a PostgreSQL trigger (None on SQLite: computed when read).
+    text_md5: Mapped[str | None] = mapped_column(String(32), default=None)
 
 
 class Application(TenantScoped, Base):

@@ -1,0 +1,215 @@
+"""Screening a whole run in one job from cached profiles: re-screening a library for a new job.
+
+When (nearly) every resume of a run has cached features, the planner gives the run one chunk
+(:func:`hub.services.screening.plan_chunks`), and on PostgreSQL that chunk is screened here
+(:func:`screen_whole_run`) instead of chunk by chunk:
+
+1. ONE query reads, for each application, its candidate's latest resume's profile (the levels of the
+   skills the job asks about, years, education: PostgreSQL extracts those few numbers from
+   ``resumes.profile``) and whether it is fresh: its version is the running engine's and its digest is the
+   trigger-kept digest of the stored text. No features and no texts are read.
+2. Resumes without a fresh profile (new, changed since, or cached before profiles existed) take the chunk
+   path for those rows only: features loaded or extracted, screened with evidence, features and profiles
+   stored.
+3. Fresh profiles are screened by :class:`engines.screening_profile.ProfileScreen`: one engine computation
+   per distinct profile, with the score, recommendation and reasons ``screen_cached`` would give.
+4. All results are ranked in memory (the order of :func:`hub.services.screening_runs.finish_run`) and, in
+   ONE transaction, the chunk's key is claimed, the results are written with COPY (rank included), and the
+   run is marked DONE with its shortlist size, a ``screening_run.progress`` and a
+   ``screening_run.completed`` event.
+
+A result screened from a profile keeps its reasons without evidence and names the resume and the digest it
+was screened from; its evidence is read from that resume's cached features when someone reads the
+explanation (:meth:`hub.services.screening.ScreeningService.explain`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from engines.screening import JobRequirements
+from engines.screening_profile import ProfileScreen, profile_supported
+from hub.db import Database
+from hub.db import models as m
+from hub.db.base import new_id, utcnow
+from hub.services.features import (
+    ResumeFacts,
+    extract_missing,
+    features_version,
+    load_resumes,
+    profile_record,
+    store_features,
+)
+from hub.services.vault import Vault
+
+__all__ = ["COPY_COLUMNS", "eligible", "screen_whole_run"]
+
+#: Columns of ``screening_results`` the COPY writes, in order.
+COPY_COLUMNS = (
+    "id",
+    "tenant_id",
+    "created_at",
+    "updated_at",
+    "run_id",
+    "application_id",
+    "score",
+    "passed",
+    "rank",
+    "reasons",
+    "resume_id",
+    "source_digest",
+)
+_RESUMES = cast(Table, m.Resume.__table__)
+
+
+def eligible(db: Database, requirements: JobRequirements, application_count: int, total: int) -> bool:
+    """Whether a chunk is screened here: it is the whole run, on PostgreSQL, and needs no resume text."""
+    return application_count == total and db.engine.dialect.name == "postgresql" and profile_supported(requirements)
+
+
+def _profiles_query(skills: Sequence[str]) -> Any:
+    levels = ", ".join(f"coalesce((r.profile->'s'->>:s{i})::int, 0) AS l{i}" for i in range(len(skills)))
+    return text(
+        f"""
+        SELECT a.id AS application_id, r.id AS resume_id, r.text_md5 AS digest,
+               r.profile->>'v' = :version AND r.profile->>'d' = r.text_md5 AS fresh,
+               (r.profile->>'y')::float8 AS years, r.profile->>'e' AS education
+               {", " + levels if levels else ""}
+        FROM applications a
+        LEFT JOIN LATERAL (
+            SELECT x.id, x.text_md5, x.profile FROM resumes x
+            WHERE x.tenant_id = :tenant AND x.candidate_id = a.candidate_id
+            ORDER BY x.id DESC LIMIT 1
+        ) r ON true
+        WHERE a.tenant_id = :tenant AND a.job_id = :job AND a.id = ANY(:ids)
+        """  # noqa: S608 - only generated bind parameter names are interpolated
+    )
+
+
+async def _load(
+    session: AsyncSession, tenant_id: uuid.UUID, job_id: uuid.UUID, ids: Sequence[uuid.UUID], screen: ProfileScreen
+) -> list[Any]:
+    params: dict[str, Any] = {"tenant": tenant_id, "job": job_id, "ids": list(ids), "version": features_version()}
+    params.update({f"s{i}": skill for i, skill in enumerate(screen.skills)})
+    return list((await session.execute(_profiles_query(screen.skills), params)).all())
+
+
+async def _store_profiles(session: AsyncSession, tenant_id: uuid.UUID, facts: Sequence[ResumeFacts]) -> None:
+    """Profiles for resumes whose features were fresh but had none yet (cached before profiles existed)."""
+    rows = {f.resume_id: profile_record(f.features) for f in facts if f.resume_id is not None and f.features}
+    if not rows:
+        return
+    r = _RESUMES
+    await session.execute(
+        update(r)
+        .where(r.c.tenant_id == tenant_id, r.c.id == bindparam("resume_id"))
+        .values(profile=bindparam("profile", type_=r.c.profile.type), updated_at=r.c.updated_at),
+        [{"resume_id": rid, "profile": profile} for rid, profile in rows.items()],
+    )
+
+
+async def _copy(session: AsyncSession, rows: Sequence[tuple[Any, ...]]) -> None:
+    """COPY the result rows (psycopg) into ``screening_results`` in the session's transaction."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver: Any = raw.driver_connection
+    async with driver.cursor() as cursor:
+        async with cursor.copy(f"COPY screening_results ({', '.join(COPY_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                await copy.write_row(row)
+
+
+async def screen_whole_run(
+    db: Database,
+    vault: Vault,
+    tenant_id: uuid.UUID,
+    run: Any,
+    run_id: uuid.UUID,
+    ids: Sequence[uuid.UUID],
+    key: str,
+    requirements: JobRequirements,
+) -> dict[str, Any]:
+    """Screen, rank and write a whole run in one transaction (see the module docstring); answer the
+    chunk's result, with ``finished`` set once the run is DONE."""
+    from hub.services.screening_runs import PROGRESS_STEPS, _claim, _claim_result, _screen, stored_result
+
+    screen = ProfileScreen(requirements)
+    clock = [time.perf_counter()]
+    async with db.session(tenant_id) as session:
+        loaded = await _load(session, tenant_id, run.job_id, ids, screen)
+        stale = [row.application_id for row in loaded if not row.fresh]
+        facts = await load_resumes(session, tenant_id, run.job_id, stale, with_text=False, skills=None) if stale else []
+        await session.rollback()  # no transaction held open while NLP runs
+    if facts:
+        await vault.prepare(tenant_id)
+    clock.append(time.perf_counter())
+    extracted = extract_missing(facts, vault, tenant_id)
+    clock.append(time.perf_counter())
+    now = utcnow()
+    # (sort key: not passed, -score, application id), then the row's values after the rank
+    ranked: list[tuple[bool, float, uuid.UUID, float, bool, str, uuid.UUID | None, str | None]] = []
+    for row in _screen(facts, requirements, vault, tenant_id):  # stale ones: reasons with evidence
+        score, ok = row["score"], row["passed"]
+        reasons = json.dumps(row["reasons"], ensure_ascii=False, separators=(",", ":"))
+        ranked.append((not ok, -score, row["application_id"], score, ok, reasons, None, None))
+    for row in loaded:
+        if row.fresh:
+            outcome = screen.outcome((tuple(row[6:]), row.years, row.education))
+            ranked.append((
+                not outcome.passed, -outcome.score, row.application_id,
+                outcome.score, outcome.passed, outcome.reasons_json, row.resume_id, row.digest,
+            ))  # fmt: skip
+    ranked.sort(key=lambda item: item[:3])
+    rows = [
+        (new_id(), tenant_id, now, now, run_id, app_id, score, ok, position, reasons, resume_id, digest)
+        for position, (_n, _s, app_id, score, ok, reasons, resume_id, digest) in enumerate(ranked, start=1)
+    ]
+    clock.append(time.perf_counter())
+    passed = sum(1 for item in ranked if not item[0])
+    limit = (run.requirements or {}).get("shortlist_limit")
+    shortlist = passed if limit is None else min(passed, int(limit))
+    counts: dict[str, Any] = {
+        "screened": len(rows),
+        "extracted": len(extracted),
+        "cached": sum(1 for row in loaded if row.fresh)
+        + sum(1 for f in facts if f.features is not None)
+        - len(extracted),
+        "unavailable": sum(1 for f in facts if f.unavailable),
+        "missing": len(ids) - len(loaded),
+        "profiles": sum(1 for row in loaded if row.fresh),
+    }
+    async with db.session(tenant_id) as session:
+        if not await _claim(session, tenant_id, key, {"status": "ok", **counts}):
+            await session.rollback()
+            return await stored_result(session, tenant_id, key)
+        await store_features(session, tenant_id, extracted)
+        await _store_profiles(session, tenant_id, [f for f in facts if f not in extracted])
+        await _copy(session, rows)
+        runs = cast(Table, m.ScreeningRun.__table__)
+        total = len(ids)
+        await session.execute(
+            update(runs)
+            .where(runs.c.tenant_id == tenant_id, runs.c.id == run_id)
+            .values(done=total, status="DONE", shortlist_size=shortlist, finished_at=utcnow(), updated_at=utcnow())
+        )
+        data = {"job_id": str(run.job_id)}
+        if PROGRESS_STEPS:
+            session.add(m.Event(type="screening_run.progress", entity="screening_run", entity_id=run_id, data=data))
+        session.add(m.Event(type="screening_run.completed", entity="screening_run", entity_id=run_id, data=data))
+        await session.flush()
+        clock.append(time.perf_counter())
+        phases = ("load", "extract", "screen", "write")
+        counts["ms"] = {
+            name: round(1000 * (b - a), 1) for name, a, b in zip(phases, clock[:-1], clock[1:], strict=True)
+        }
+        result = {"status": "ok", **counts, "done": total, "total": total, "complete": True, "finished": "ok"}
+        await _claim_result(session, tenant_id, key, result)
+        await session.commit()
+    return result
