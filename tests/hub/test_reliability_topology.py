@@ -62,8 +62,7 @@ async def test_mutation_on_hub_a_job_on_a_worker_result_on_hub_b(
     hub_a = running.add(HubServer("hub-a", env, running.log_dir), start=False)
     hub_b = running.add(HubServer("hub-b", env, running.log_dir), start=False)
     workers = [running.add(WorkerProcess(f"worker-{i}", env, running.log_dir), start=False) for i in (1, 2)]
-    for process in (hub_a, hub_b, *workers):
-        process.start()  # (start-up of one waits for its /healthz; workers need no wait)
+    await asyncio.gather(*(asyncio.to_thread(p.start) for p in (hub_a, hub_b, *workers)))
     ids = await seed_application(runtime, tenant)
     try:
         subscribed = asyncio.Event()
