@@ -16,7 +16,8 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, any_, bindparam, delete, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -206,6 +207,14 @@ class SqlStore:
             await self._release()
         return rows
 
+    def _one_of(self, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
+        """``column IN (values)``. On PostgreSQL as ``= ANY(array)``: one statement text whatever
+        the number of values, so the driver prepares it once and reuses the plan."""
+        distinct = list(dict.fromkeys(values))
+        if self.session.bind.dialect.name == "postgresql":
+            return column == any_(bindparam(None, distinct, type_=ARRAY(column.type)))
+        return column.in_(distinct)
+
     def _tenant(self, model: Any) -> ColumnElement[bool]:
         return model.__table__.c.tenant_id == self.viewer.tenant_id
 
@@ -232,7 +241,7 @@ class SqlStore:
         if not ids:
             return []
         stmt = select(*_columns(model)).where(
-            self._tenant(model), model.id.in_(set(ids)), *self._own_rows(entity, model)
+            self._tenant(model), self._one_of(model.id, ids), *self._own_rows(entity, model)
         )
         found = {row.id: row for row in await self._read(stmt)}
         return [found.get(i) for i in ids]
@@ -242,7 +251,7 @@ class SqlStore:
         column = getattr(model, key)
         stmt = (
             select(*_columns(model))
-            .where(self._tenant(model), column.in_(set(values)), *self._own_rows(entity, model))
+            .where(self._tenant(model), self._one_of(column, values), *self._own_rows(entity, model))
             .order_by(model.id)
         )
         groups: dict[Any, list[Any]] = defaultdict(list)
