@@ -31,7 +31,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, text, update
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engines.screening import JobRequirements
@@ -69,36 +69,48 @@ COPY_COLUMNS = (
 _RESUMES = cast(Table, m.Resume.__table__)
 
 
+def _without_source(reasons: str) -> str:
+    """Reasons stored with their evidence: no resume id or digest (COPY's NULL is ``\\N``)."""
+    return f"{reasons}\t\\N\t\\N"
+
+
 def eligible(db: Database, requirements: JobRequirements, application_count: int, total: int) -> bool:
     """Whether a chunk is screened here: it is the whole run, on PostgreSQL, and needs no resume text."""
     return application_count == total and db.engine.dialect.name == "postgresql" and profile_supported(requirements)
 
 
-def _profiles_query(skills: Sequence[str]) -> Any:
-    levels = ", ".join(f"coalesce((r.profile->'s'->>:s{i})::int, 0) AS l{i}" for i in range(len(skills)))
-    return text(
-        f"""
-        SELECT a.id AS application_id, r.id AS resume_id, r.text_md5 AS digest,
-               r.profile->>'v' = :version AND r.profile->>'d' = r.text_md5 AS fresh,
-               (r.profile->>'y')::float8 AS years, r.profile->>'e' AS education
-               {", " + levels if levels else ""}
+def _profiles_sql(skills: Sequence[str]) -> str:
+    levels = "".join(f", coalesce((r.profile->'s'->>%(s{i})s)::int, 0)" for i in range(len(skills)))
+    return f"""
+        SELECT a.id, r.id, r.text_md5,
+               coalesce(r.profile->>'v' = %(version)s AND r.profile->>'d' = r.text_md5, false),
+               (r.profile->>'y')::float8, r.profile->>'e'{levels}
         FROM applications a
         LEFT JOIN LATERAL (
             SELECT x.id, x.text_md5, x.profile FROM resumes x
-            WHERE x.tenant_id = :tenant AND x.candidate_id = a.candidate_id
+            WHERE x.tenant_id = %(tenant)s AND x.candidate_id = a.candidate_id
             ORDER BY x.id DESC LIMIT 1
         ) r ON true
-        WHERE a.tenant_id = :tenant AND a.job_id = :job AND a.id = ANY(:ids)
-        """  # noqa: S608 - only generated bind parameter names are interpolated
-    )
+        WHERE a.tenant_id = %(tenant)s AND a.job_id = %(job)s AND a.id = ANY(%(ids)s)
+        """  # noqa: S608 - only generated parameter names are interpolated
+
+
+async def _driver(session: AsyncSession) -> Any:
+    """The session's psycopg connection (in its transaction), for what SQLAlchemy's rows would slow down."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection
 
 
 async def _load(
     session: AsyncSession, tenant_id: uuid.UUID, job_id: uuid.UUID, ids: Sequence[uuid.UUID], screen: ProfileScreen
-) -> list[Any]:
+) -> list[tuple[Any, ...]]:
+    """(application id, resume id, text digest, fresh, years, education, level of each skill) per application."""
     params: dict[str, Any] = {"tenant": tenant_id, "job": job_id, "ids": list(ids), "version": features_version()}
     params.update({f"s{i}": skill for i, skill in enumerate(screen.skills)})
-    return list((await session.execute(_profiles_query(screen.skills), params)).all())
+    async with (await _driver(session)).cursor(binary=True) as cursor:
+        await cursor.execute(_profiles_sql(screen.skills), params)
+        return list(await cursor.fetchall())
 
 
 async def _store_profiles(session: AsyncSession, tenant_id: uuid.UUID, facts: Sequence[ResumeFacts]) -> None:
@@ -115,15 +127,17 @@ async def _store_profiles(session: AsyncSession, tenant_id: uuid.UUID, facts: Se
     )
 
 
-async def _copy(session: AsyncSession, rows: Sequence[tuple[Any, ...]]) -> None:
-    """COPY the result rows (psycopg) into ``screening_results`` in the session's transaction."""
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    driver: Any = raw.driver_connection
-    async with driver.cursor() as cursor:
+def _copy_text(value: str) -> str:
+    """A value in PostgreSQL's COPY text format (JSON has no raw tabs or newlines; backslashes double)."""
+    return value.replace("\\", "\\\\")
+
+
+async def _copy(session: AsyncSession, lines: Sequence[str]) -> None:
+    """COPY result rows (COPY text format lines) into ``screening_results`` in the session's transaction."""
+    async with (await _driver(session)).cursor() as cursor:
         async with cursor.copy(f"COPY screening_results ({', '.join(COPY_COLUMNS)}) FROM STDIN") as copy:
-            for row in rows:
-                await copy.write_row(row)
+            for start in range(0, len(lines), 20_000):
+                await copy.write("".join(lines[start : start + 20_000]))
 
 
 async def screen_whole_run(
@@ -144,7 +158,7 @@ async def screen_whole_run(
     clock = [time.perf_counter()]
     async with db.session(tenant_id) as session:
         loaded = await _load(session, tenant_id, run.job_id, ids, screen)
-        stale = [row.application_id for row in loaded if not row.fresh]
+        stale = [row[0] for row in loaded if not row[3]]
         facts = await load_resumes(session, tenant_id, run.job_id, stale, with_text=False, skills=None) if stale else []
         await session.rollback()  # no transaction held open while NLP runs
     if facts:
@@ -153,37 +167,44 @@ async def screen_whole_run(
     extracted = extract_missing(facts, vault, tenant_id)
     clock.append(time.perf_counter())
     now = utcnow()
-    # (sort key: not passed, -score, application id), then the row's values after the rank
-    ranked: list[tuple[bool, float, uuid.UUID, float, bool, str, uuid.UUID | None, str | None]] = []
+    # (sort key: not passed, -score, application id; then the rest of the COPY line in COPY text format:
+    # score and passed, and after the rank: reasons, resume id, digest)
+    ranked: list[tuple[bool, float, uuid.UUID, str, str]] = []
     for row in _screen(facts, requirements, vault, tenant_id):  # stale ones: reasons with evidence
         score, ok = row["score"], row["passed"]
-        reasons = json.dumps(row["reasons"], ensure_ascii=False, separators=(",", ":"))
-        ranked.append((not ok, -score, row["application_id"], score, ok, reasons, None, None))
-    for row in loaded:
-        if row.fresh:
-            outcome = screen.outcome((tuple(row[6:]), row.years, row.education))
-            ranked.append((
-                not outcome.passed, -outcome.score, row.application_id,
-                outcome.score, outcome.passed, outcome.reasons_json, row.resume_id, row.digest,
-            ))  # fmt: skip
+        reasons = _copy_text(json.dumps(row["reasons"], ensure_ascii=False, separators=(",", ":")))
+        scored = f"{score!r}\t{'t' if ok else 'f'}"
+        ranked.append((not ok, -score, row["application_id"], scored, _without_source(reasons)))
+    fields_of: dict[int, tuple[str, str]] = {}  # per distinct outcome: its COPY fields
+    for app_id, resume_id, digest, fresh, years, education, *levels in loaded:
+        if fresh:
+            outcome = screen.outcome((tuple(levels), years, education))
+            fields = fields_of.get(id(outcome))
+            if fields is None:
+                fields = fields_of[id(outcome)] = (
+                    f"{outcome.score!r}\t{'t' if outcome.passed else 'f'}",
+                    _copy_text(outcome.reasons_json),
+                )
+            ranked.append(
+                (not outcome.passed, -outcome.score, app_id, fields[0], f"{fields[1]}\t{resume_id}\t{digest}")
+            )
     ranked.sort(key=lambda item: item[:3])
-    rows = [
-        (new_id(), tenant_id, now, now, run_id, app_id, score, ok, position, reasons, resume_id, digest)
-        for position, (_n, _s, app_id, score, ok, reasons, resume_id, digest) in enumerate(ranked, start=1)
+    head = f"{tenant_id}\t{now.isoformat()}\t{now.isoformat()}\t{run_id}"
+    lines = [
+        f"{new_id()}\t{head}\t{app_id}\t{outcome_fields}\t{position}\t{tail}\n"
+        for position, (_n, _s, app_id, outcome_fields, tail) in enumerate(ranked, start=1)
     ]
     clock.append(time.perf_counter())
     passed = sum(1 for item in ranked if not item[0])
     limit = (run.requirements or {}).get("shortlist_limit")
     shortlist = passed if limit is None else min(passed, int(limit))
     counts: dict[str, Any] = {
-        "screened": len(rows),
+        "screened": len(lines),
         "extracted": len(extracted),
-        "cached": sum(1 for row in loaded if row.fresh)
-        + sum(1 for f in facts if f.features is not None)
-        - len(extracted),
+        "cached": sum(1 for row in loaded if row[3]) + sum(1 for f in facts if f.features is not None) - len(extracted),
         "unavailable": sum(1 for f in facts if f.unavailable),
         "missing": len(ids) - len(loaded),
-        "profiles": sum(1 for row in loaded if row.fresh),
+        "profiles": sum(1 for row in loaded if row[3]),
     }
     async with db.session(tenant_id) as session:
         if not await _claim(session, tenant_id, key, {"status": "ok", **counts}):
@@ -191,7 +212,7 @@ async def screen_whole_run(
             return await stored_result(session, tenant_id, key)
         await store_features(session, tenant_id, extracted)
         await _store_profiles(session, tenant_id, [f for f in facts if f not in extracted])
-        await _copy(session, rows)
+        await _copy(session, lines)
         runs = cast(Table, m.ScreeningRun.__table__)
         total = len(ids)
         await session.execute(
