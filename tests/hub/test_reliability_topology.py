@@ -98,7 +98,8 @@ async def test_mutation_on_hub_a_job_on_a_worker_result_on_hub_b(
             for queue in runtime.queues.all()
             for job_id in queue.finished_job_registry.get_job_ids()
         ]
-        return {str(j.worker_name) for j in finished if j.func_name == "hub.jobs.score_interview_session"}
+        return {str(j.worker_name) for j in finished if j.func_name == "hub.jobs.score_interview_session"
+                and j.args[1] == str(evaluation.session_id)}  # fmt: skip
 
     ran_on = await asyncio.to_thread(wait_until, scorers, 30, "the scoring job to be recorded finished")
     assert ran_on <= names, (ran_on, names)
