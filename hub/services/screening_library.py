@@ -69,9 +69,10 @@ COPY_COLUMNS = (
 _RESUMES = cast(Table, m.Resume.__table__)
 
 
-def _without_source(reasons: str) -> str:
-    """Reasons stored with their evidence: no resume id or digest (COPY's NULL is ``\\N``)."""
-    return f"{reasons}\t\\N\t\\N"
+def _with_source(reasons: str, source: tuple[uuid.UUID, str] | None) -> str:
+    """The COPY fields after the rank: reasons, then the resume and digest screened (or ``\\N``, NULL,
+    for reasons stored with their evidence)."""
+    return f"{reasons}\t{source[0]}\t{source[1]}" if source else f"{reasons}\t\\N\t\\N"
 
 
 def eligible(db: Database, requirements: JobRequirements, application_count: int, total: int) -> bool:
@@ -170,11 +171,12 @@ async def screen_whole_run(
     # (sort key: not passed, -score, application id; then the rest of the COPY line in COPY text format:
     # score and passed, and after the rank: reasons, resume id, digest)
     ranked: list[tuple[bool, float, uuid.UUID, str, str]] = []
-    for row in _screen(facts, requirements, vault, tenant_id):  # stale ones: reasons with evidence
+    for row in _screen(facts, requirements, vault, tenant_id):  # the stale ones
         score, ok = row["score"], row["passed"]
         reasons = _copy_text(json.dumps(row["reasons"], ensure_ascii=False, separators=(",", ":")))
         scored = f"{score!r}\t{'t' if ok else 'f'}"
-        ranked.append((not ok, -score, row["application_id"], scored, _without_source(reasons)))
+        source = (row["resume_id"], row["source_digest"]) if row["resume_id"] is not None else None
+        ranked.append((not ok, -score, row["application_id"], scored, _with_source(reasons, source)))
     fields_of: dict[int, tuple[str, str]] = {}  # per distinct outcome: its COPY fields
     for app_id, resume_id, digest, fresh, years, education, *levels in loaded:
         if fresh:

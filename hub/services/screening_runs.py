@@ -43,6 +43,7 @@ from sqlalchemy import CursorResult, Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engines.screening import JobRequirements, screen_cached
+from engines.screening_profile import ProfileScreen, profile_of, profile_supported
 from hub.db import Database
 from hub.db import models as m
 from hub.db.base import new_id, utcnow
@@ -81,7 +82,7 @@ async def _start(db: Database, tenant_id: uuid.UUID, run_id: uuid.UUID) -> Any:
 
 
 #: Progress events per run at most (one each time the run passes a step): a library of 80,000 in chunks
-#: of 500 is 160 chunks, and subscribers (and the workflows reacting to events) need about 20 updates.
+#: of 1,000 is 80 chunks, and subscribers (and the workflows reacting to events) need about 20 updates.
 PROGRESS_STEPS = 20
 
 
@@ -101,27 +102,30 @@ def _wanted(requirements: JobRequirements) -> set[str]:
 def _screen(
     facts: Sequence[ResumeFacts], requirements: JobRequirements, vault: Vault, tenant_id: uuid.UUID
 ) -> list[Any]:
+    """One result row per application. A resume with cached features is screened by its profile and its
+    result keeps the reasons without evidence, naming the resume and digest (the evidence is read from the
+    features when someone reads the reasons); keyword knock-outs and resumes without features are screened
+    on the text and keep their evidence."""
     with_text = needs_resume_text(requirements)
+    profiles = ProfileScreen(requirements) if profile_supported(requirements) else None
     rows: list[dict[str, Any]] = []
     now = utcnow()
     for item in facts:
         text = open_resume_text(item, vault, tenant_id) if with_text else None
         if item.unavailable:
             continue  # the text could not be opened: no result rather than a wrong one
-        # No resume (or an empty one) is screened as an empty resume: every must-have "not found".
-        outcome = screen_cached(item.features or {}, requirements, text=(text or "") if with_text else None)
-        rows.append(
-            {
-                "id": new_id(),
-                "tenant_id": tenant_id,
-                "created_at": now,
-                "updated_at": now,
-                "application_id": item.application_id,
-                "score": outcome.score,
-                "passed": outcome.passed,
-                "reasons": [reason.to_dict() for reason in outcome.reasons],
-            }
-        )
+        row = {"id": new_id(), "tenant_id": tenant_id, "created_at": now, "updated_at": now}
+        row["application_id"] = item.application_id
+        if profiles is not None and item.features is not None and item.resume_id is not None:
+            short = profiles.outcome(profiles.key(profile_of(item.features)))
+            row.update(score=short.score, passed=short.passed, reasons=list(short.reasons))
+            row.update(resume_id=item.resume_id, source_digest=item.features.get("source_digest"))
+        else:
+            # No resume (or an empty one) is screened as an empty resume: every must-have "not found".
+            outcome = screen_cached(item.features or {}, requirements, text=(text or "") if with_text else None)
+            row.update(score=outcome.score, passed=outcome.passed, resume_id=None, source_digest=None)
+            row["reasons"] = [reason.to_dict() for reason in outcome.reasons]
+        rows.append(row)
     return rows
 
 

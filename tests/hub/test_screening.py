@@ -159,7 +159,7 @@ def test_chunks_are_planned_per_worker_and_capped() -> None:
     assert [len(c) for c in plan(ids[:400], cached_fraction=0.0)] == [100] * 4
     assert [len(c) for c in plan(ids[:30], cached_fraction=0.0, workers=8)] == [30]
     cold, cached = plan(ids, cached_fraction=0.0, workers=2), plan(ids, cached_fraction=0.95, workers=2)
-    assert len(cold) == 160 and len(cached) == 16
+    assert len(cold) == 80 and len(cached) == 16
     assert [i for chunk in cold for i in chunk] == ids
 
 
