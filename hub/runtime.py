@@ -24,6 +24,7 @@ from hub.services.vault import Vault
 from hub.settings import Settings
 from schema.api import build_schema
 from schema.extensions import schema_extensions
+from schema.fanout import SharedExecutions, share_subscription_events
 
 __all__ = ["Runtime"]
 
@@ -54,6 +55,7 @@ class Runtime:
                 debug=settings.development,
             )
         )
+        share_subscription_events(schema)  # subscribers with identical results share one execution per event
         return cls(
             settings=settings,
             db=db,
@@ -75,6 +77,7 @@ class Runtime:
         self.extras.setdefault("verify_audit", lambda tenant_id: verify_tenant(self.db, tenant_id))
         self.extras.setdefault("validate_automation", _validate_automation)
         self.extras.setdefault("event_rows", EventRowCache())
+        self.extras.setdefault("fanout", SharedExecutions())
         self.extras.setdefault("screening", ScreeningService(self.db, self.queues, on_commit=self.events.nudge))
         self.extras.setdefault(
             "interviews", InterviewService(self.db, self.vault, self.queues, on_commit=self.events.nudge)

@@ -20,6 +20,7 @@ from starlette.responses import StreamingResponse
 
 from schema.context import Context
 from schema.extensions import code_error
+from schema.fanout import shared_payload
 
 __all__ = ["KEEPALIVE", "sse_response"]
 
@@ -57,7 +58,10 @@ async def _events(schema: Any, params: dict[str, Any], context: Context, debug: 
             body: dict[str, Any] = {"data": item.data}
             if item.errors:
                 body["errors"] = [e.formatted for e in item.errors]
-            yield _frame("next", body)
+            if item.extensions:
+                body["extensions"] = item.extensions
+            shared = shared_payload(body)  # serialized once for every subscriber of its group
+            yield f"event: next\ndata: {shared}\n\n" if shared is not None else _frame("next", body)
             pending = asyncio.ensure_future(iterator.__anext__())
         yield "event: complete\ndata:\n\n"
     finally:

@@ -9,6 +9,7 @@ holds no pooled connection.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -25,6 +26,7 @@ from hub.services.reauthorize import reauthorizer
 from hub.services.store import SqlStore
 from schema.context import Context, Viewer
 from schema.errors import HubError
+from schema.fanout import shared_payload
 from schema.loaders import Loaders
 
 __all__ = ["WsContext", "graphql_websocket"]
@@ -95,6 +97,15 @@ class _HubGraphQL(GraphQL):
             max_subscriptions_per_connection=runtime.settings.max_subscriptions_per_connection,
         )
         self.runtime = runtime
+
+    def encode_json(self, data: object) -> str | bytes:
+        """A ``next`` message whose payload a subscriber group shares reuses its serialized form
+        (one ``json.dumps`` per group and event, not per subscriber)."""
+        if type(data) is dict and data.get("type") == "next":
+            payload = shared_payload(data.get("payload"))
+            if payload is not None:
+                return f'{{"id":{json.dumps(data.get("id"))},"type":"next","payload":{payload}}}'
+        return super().encode_json(data)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> WsContext:  # type: ignore[override]
         return WsContext(self.runtime)
