@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
 from graphql import OperationType, parse
 from graphql.error import GraphQLError, GraphQLSyntaxError
 from starlette.requests import Request
@@ -38,6 +39,14 @@ from schema.errors import (
 from schema.loaders import Loaders
 
 __all__ = ["MAX_BATCH", "GraphQLEndpoint"]
+
+
+class _ResultResponse(JSONResponse):
+    """Execution results serialized with orjson: the same JSON as the standard library's (UTF-8,
+    no ASCII escaping), several times faster for a page of a hundred objects."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
 
 MAX_BATCH = 10
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -113,7 +122,7 @@ class GraphQLEndpoint:
         status = 200
         if modern and not batch and results[0][1]:
             status = 400
-        return JSONResponse(bodies if batch else bodies[0], status_code=status, media_type=media)
+        return _ResultResponse(bodies if batch else bodies[0], status_code=status, media_type=media)
 
     async def execute(
         self, viewer: Viewer, params: dict[str, Any], request: Request | None = None
