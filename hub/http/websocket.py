@@ -4,12 +4,14 @@ Authentication happens on ``connection_init``: the payload carries
 ``{"authorization": "Bearer <token>"}``; a missing or bad credential closes the socket
 with 4403 ``Forbidden``, before any operation runs. Each connection gets one context;
 its store releases the database connection after every read, so an idle subscriber
-holds no pooled connection.
+holds no pooled connection. When the connection ends, its last audited reads are appended
+and its session released.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +20,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 
 from hub.runtime import Runtime
 from hub.services.audit import AuditTrail
@@ -30,6 +33,8 @@ from schema.fanout import shared_payload
 from schema.loaders import Loaders
 
 __all__ = ["WsContext", "graphql_websocket"]
+
+log = logging.getLogger("hub.websocket")
 
 
 class WsContext:
@@ -57,7 +62,7 @@ class WsContext:
             on_commit=self.runtime.events.nudge,
             audit=audit,
         )
-        self._context = Context(
+        context = self._context = Context(
             viewer=viewer,
             store=store,
             presenter=Presenter(viewer, self.runtime.vault, audit),
@@ -67,7 +72,7 @@ class WsContext:
             services=self.runtime.extras,
             audit_flush=audit.flush,
         )
-        self._context.reauthorize = reauthorizer(self.runtime.auth, lambda: self._context)
+        context.reauthorize = reauthorizer(self.runtime.auth, lambda: context)
 
     def __getattr__(self, name: str) -> Any:
         context = self.__dict__.get("_context")
@@ -79,12 +84,31 @@ class WsContext:
         return getattr(context, name)
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session_cm.__aexit__(None, None, None)
-            self._session = None
+        """The connection ended: append the audited reads of the last events pushed (they are
+        otherwise appended when the next event arrives), then release the session."""
+        try:
+            if self._context is not None and self._context.audit_flush is not None:
+                await self._context.audit_flush()
+        except Exception:
+            log.exception("appending a closed subscription's audited reads failed")
+            raise
+        finally:
+            if self._session is not None:
+                self._session = None
+                await self._session_cm.__aexit__(None, None, None)
+
+
+class _TransportWS(BaseGraphQLTransportWSHandler[Any, Any]):
+    async def shutdown(self) -> None:
+        try:
+            await super().shutdown()  # every operation's task has ended when this returns
+        finally:
+            if isinstance(self.context, WsContext):
+                await self.context.close()
 
 
 class _HubGraphQL(GraphQL):
+    graphql_transport_ws_handler_class = _TransportWS
     def __init__(self, runtime: Runtime) -> None:
         super().__init__(
             runtime.schema,
