@@ -46,9 +46,7 @@ def profile_of(features: Mapping[str, Any]) -> dict[str, Any]:
     ``{"s": {skill id: level code}, "y": years or None, "e": education level or None}``.
     """
     index = features.get("skill_index")
-    wanted = (
-        frozenset(index) if index is not None else frozenset(m["skill_id"] for m in features.get("skills", ()))
-    )
+    wanted = frozenset(index) if index is not None else frozenset(m["skill_id"] for m in features.get("skills", ()))
     view = view_of_dict(features, wanted)
     return {
         "s": {skill_id: LEVELS[facts.best] for skill_id, facts in sorted(view.skills.items())},
@@ -88,6 +86,7 @@ class ProfileScreen:
         #: The skills whose levels matter, in the order of :class:`ProfileKey`'s levels.
         self.skills: tuple[str, ...] = tuple(sorted(self._plan.wanted))
         self._outcomes: dict[ProfileKey, ProfileOutcome] = {}
+        self._scores: dict[ProfileKey, tuple[int, bool, str]] = {}
 
     def key(self, profile: Mapping[str, Any]) -> ProfileKey:
         """The part of a profile this job reads."""
@@ -99,6 +98,49 @@ class ProfileScreen:
             profile.get("e"),
         )
 
+    def key_of_features(self, features: Mapping[str, Any]) -> ProfileKey:
+        """The key of a resume from the JSON form of its features (only the skills this job reads):
+        the same as ``key(profile_of(features))``, without building the whole profile."""
+        view = view_of_dict(features, self._plan.wanted)
+        return (
+            tuple(LEVELS[view.skills[s].best] if s in view.skills else 0 for s in self.skills),
+            view.years,
+            view.education,
+        )
+
+    def score(self, key: ProfileKey) -> tuple[int, bool, str]:
+        """(score in eighths, passed, :meth:`encode` of the key): what ranking a library needs, computed once
+        per key and without building the reasons (the engine's scoring builds them only when read)."""
+        found = self._scores.get(key)
+        if found is None:
+            outcome = _score(self._plan, self.requirements, self._view(key), None)
+            found = self._scores[key] = (round(outcome.score * 8), outcome.passed, self.encode(key))
+        return found
+
+    def encode(self, key: ProfileKey) -> str:
+        """A key as text that names its skills (``java:5,mysql:0|5.5|bachelor``; empty years or education
+        when not stated), so it reads back the same whatever order another job lists its skills in."""
+        levels, years, education = key
+        skills = ",".join(f"{s}:{level}" for s, level in zip(self.skills, levels, strict=True))
+        return f"{skills}|{'' if years is None else repr(float(years))}|{education or ''}"
+
+    def decode(self, text: str) -> ProfileKey:
+        """The key :meth:`encode` wrote (skills this job asks about and the text does not name count as 0).
+
+        Raises:
+            ValueError: the text is not an encoded key.
+        """
+        try:
+            skills, years, education = text.split("|")
+            levels = dict((name, int(level)) for name, level in (part.split(":") for part in skills.split(",") if part))
+            return (
+                tuple(levels.get(s, 0) for s in self.skills),
+                float(years) if years else None,
+                education or None,
+            )
+        except ValueError:
+            raise ValueError(f"not an encoded profile key: {text[:60]!r}") from None
+
     def outcome(self, key: ProfileKey) -> ProfileOutcome:
         """The outcome of every resume whose profile has this key (computed once per key)."""
         found = self._outcomes.get(key)
@@ -106,7 +148,7 @@ class ProfileScreen:
             found = self._outcomes[key] = self._compute(key)
         return found
 
-    def _compute(self, key: ProfileKey) -> ProfileOutcome:
+    def _view(self, key: ProfileKey) -> ResumeView:
         levels, years, education = key
         if education is not None and education not in EDUCATION_RANK:
             raise ValueError(f"unknown education level in a profile: {education!r}")
@@ -115,8 +157,10 @@ class ProfileScreen:
             for skill_id, level in zip(self.skills, levels, strict=True)
             if level > 0
         }
-        view = ResumeView(skills, years, (), education, None)
-        outcome = _score(self._plan, self.requirements, view, None)
+        return ResumeView(skills, years, (), education, None)
+
+    def _compute(self, key: ProfileKey) -> ProfileOutcome:
+        outcome = _score(self._plan, self.requirements, self._view(key), None)
         reasons = tuple(
             {"code": r.code.value, "points": r.points, "skill_id": r.skill_id, "detail": r.detail}
             for r in outcome.reasons

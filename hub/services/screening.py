@@ -20,17 +20,19 @@ machines and cannot.
 
 from __future__ import annotations
 
+import json
 import math
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from rq import Worker
 from sqlalchemy import and_, func, or_, select
 
 from engines.screening import JobRequirements, screen_cached
-from engines.screening_profile import profile_supported
+from engines.screening_profile import ProfileScreen, profile_supported
 from hub.db import Database
 from hub.db import models as m
 from hub.db.base import new_id, utcnow
@@ -269,10 +271,10 @@ class ScreeningService:
     async def explain(self, viewer: Viewer, result_ids: Sequence[uuid.UUID]) -> list[list[dict[str, Any]] | None]:
         """The reasons of each result with their evidence, in order (``None`` for an unknown id).
 
-        Reasons stored with evidence are answered as stored. Reasons stored without (screened from a
-        profile) are recomputed by the engine from the screened resume's cached features, when those are of
-        the screening's engine version and of the same stored text (its digest), and when they give the
-        stored reasons again; otherwise each reason is answered with no evidence.
+        Reasons stored with evidence are answered as stored. A result screened by its profile has its reasons
+        computed from the profile key and the run's requirements (:func:`stored_reasons`), and their evidence
+        from the screened resume's cached features, when those are of the screening's engine version and of
+        the same stored text (its digest) and give the same reasons; otherwise each reason has no evidence.
         """
         if viewer.roles == frozenset({"candidate"}):
             return [None] * len(result_ids)
@@ -282,11 +284,11 @@ class ScreeningService:
             rows = (
                 await session.execute(
                     select(results.c.id, results.c.run_id, results.c.reasons, results.c.resume_id,
-                           results.c.source_digest)
+                           results.c.source_digest, results.c.profile_key)
                     .where(results.c.tenant_id == tenant, results.c.id.in_(list(set(result_ids))))
                 )
             ).all()  # fmt: skip
-            lazy = [r for r in rows if any("evidence" not in reason for reason in r.reasons or ())]
+            lazy = [r for r in rows if r.profile_key or any("evidence" not in x for x in r.reasons or ())]
             specs: dict[uuid.UUID, Any] = {}
             sources: dict[uuid.UUID, Any] = {}
             if lazy:
@@ -313,9 +315,26 @@ class ScreeningService:
         for row in rows:
             stored = list(row.reasons or ())
             if row.id in lazy_ids:
-                stored = _with_evidence(stored, row, specs.get(row.run_id), sources.get(row.resume_id))
+                run = specs.get(row.run_id)
+                if run is not None:
+                    stored = stored_reasons(row.reasons, row.profile_key, run.requirements)
+                stored = _with_evidence(stored, row, run, sources.get(row.resume_id))
             by_id[row.id] = stored
         return [by_id.get(i) for i in result_ids]
+
+
+def stored_reasons(reasons: Any, profile_key: str | None, snapshot: dict[str, Any]) -> list[dict[str, Any]]:
+    """A result's reasons as stored (a result screened by its profile: computed from its key and the run's
+    requirements snapshot, without evidence)."""
+    if not profile_key:
+        return list(reasons or ())
+    screen = _profile_screen(json.dumps(snapshot["resolved"], sort_keys=True))
+    return [dict(reason) for reason in screen.outcome(screen.decode(profile_key)).reasons]
+
+
+@lru_cache(maxsize=32)
+def _profile_screen(resolved: str) -> ProfileScreen:
+    return ProfileScreen(JobRequirements.from_dict(json.loads(resolved)))
 
 
 def _with_evidence(stored: list[dict[str, Any]], result: Any, run: Any, resume: Any) -> list[dict[str, Any]]:

@@ -26,9 +26,11 @@ explanation (:meth:`hub.services.screening.ScreeningService.explain`).
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, update
@@ -38,7 +40,7 @@ from engines.screening import JobRequirements
 from engines.screening_profile import ProfileScreen, profile_supported
 from hub.db import Database
 from hub.db import models as m
-from hub.db.base import new_id, utcnow
+from hub.db.base import utcnow
 from hub.services.features import (
     ResumeFacts,
     extract_missing,
@@ -65,14 +67,31 @@ COPY_COLUMNS = (
     "reasons",
     "resume_id",
     "source_digest",
+    "profile_key",
 )
 _RESUMES = cast(Table, m.Resume.__table__)
 
 
-def _with_source(reasons: str, source: tuple[uuid.UUID, str] | None) -> str:
-    """The COPY fields after the rank: reasons, then the resume and digest screened (or ``\\N``, NULL,
-    for reasons stored with their evidence)."""
-    return f"{reasons}\t{source[0]}\t{source[1]}" if source else f"{reasons}\t\\N\t\\N"
+_NULL = "\\N"  # NULL in COPY text format
+_FAILED = 1 << 138  # sort keys of results not recommended start here
+_ID_BITS = (0xFFF << 64) | ((1 << 62) - 1)  # the random bits of a UUIDv7 (rand_a, rand_b)
+
+
+def _order(passed: bool, eighths: int, application_id: uuid.UUID) -> int:
+    """One integer that sorts as (not passed, -score, application id)."""
+    return ((0 if passed else 1) << 138) | ((1023 - eighths) << 128) | application_id.int
+
+
+def _scored(eighths: int, passed: bool) -> str:
+    return f"{eighths / 8!r}\t{'t' if passed else 'f'}"
+
+
+def _new_ids(count: int) -> list[str]:
+    """``count`` fresh UUIDv7 ids (as :func:`hub.db.base.new_id` makes one), as the 32 hex digits PostgreSQL
+    reads as a uuid: a millisecond timestamp, the version and variant, and random bits."""
+    base = ((time.time_ns() // 1_000_000) << 80) | (0x7 << 76) | (0b10 << 62)
+    noise = os.urandom(10 * count)
+    return [f"{base | (int.from_bytes(noise[i : i + 10]) & _ID_BITS):032x}" for i in range(0, 10 * count, 10)]
 
 
 def eligible(db: Database, requirements: JobRequirements, application_count: int, total: int) -> bool:
@@ -168,36 +187,31 @@ async def screen_whole_run(
     extracted = extract_missing(facts, vault, tenant_id)
     clock.append(time.perf_counter())
     now = utcnow()
-    # (sort key: not passed, -score, application id; then the rest of the COPY line in COPY text format:
-    # score and passed, and after the rank: reasons, resume id, digest)
-    ranked: list[tuple[bool, float, uuid.UUID, str, str]] = []
+    # (sort key, then the COPY text fields: score and passed; after the rank: reasons, resume, digest, profile
+    # key). The sort key is one integer in the order of finish_run: recommended first, then higher score,
+    # then application id.
+    ranked: list[tuple[int, uuid.UUID, str, str]] = []
     for row in _screen(facts, requirements, vault, tenant_id):  # the stale ones
-        score, ok = row["score"], row["passed"]
+        eighths, ok = round(row["score"] * 8), row["passed"]
         reasons = _copy_text(json.dumps(row["reasons"], ensure_ascii=False, separators=(",", ":")))
-        scored = f"{score!r}\t{'t' if ok else 'f'}"
-        source = (row["resume_id"], row["source_digest"]) if row["resume_id"] is not None else None
-        ranked.append((not ok, -score, row["application_id"], scored, _with_source(reasons, source)))
-    fields_of: dict[int, tuple[str, str]] = {}  # per distinct outcome: its COPY fields
+        source = (row["resume_id"], row["source_digest"], row["profile_key"])
+        tail = "\t".join([reasons, *(_NULL if value is None else _copy_text(str(value)) for value in source)])
+        ranked.append((_order(ok, eighths, row["application_id"]), row["application_id"], _scored(eighths, ok), tail))
     for app_id, resume_id, digest, fresh, years, education, *levels in loaded:
         if fresh:
-            outcome = screen.outcome((tuple(levels), years, education))
-            fields = fields_of.get(id(outcome))
-            if fields is None:
-                fields = fields_of[id(outcome)] = (
-                    f"{outcome.score!r}\t{'t' if outcome.passed else 'f'}",
-                    _copy_text(outcome.reasons_json),
-                )
-            ranked.append(
-                (not outcome.passed, -outcome.score, app_id, fields[0], f"{fields[1]}\t{resume_id}\t{digest}")
-            )
-    ranked.sort(key=lambda item: item[:3])
+            eighths, ok, encoded = screen.score((tuple(levels), years, education))
+            tail = f"[]\t{resume_id}\t{digest}\t{_copy_text(encoded)}"
+            ranked.append((_order(ok, eighths, app_id), app_id, _scored(eighths, ok), tail))
+    ranked.sort(key=itemgetter(0))
     head = f"{tenant_id}\t{now.isoformat()}\t{now.isoformat()}\t{run_id}"
     lines = [
-        f"{new_id()}\t{head}\t{app_id}\t{outcome_fields}\t{position}\t{tail}\n"
-        for position, (_n, _s, app_id, outcome_fields, tail) in enumerate(ranked, start=1)
+        f"{row_id}\t{head}\t{app_id}\t{scored}\t{position}\t{tail}\n"
+        for row_id, position, (_order_key, app_id, scored, tail) in zip(
+            _new_ids(len(ranked)), range(1, len(ranked) + 1), ranked, strict=True
+        )
     ]
     clock.append(time.perf_counter())
-    passed = sum(1 for item in ranked if not item[0])
+    passed = sum(1 for item in ranked if item[0] < _FAILED)
     limit = (run.requirements or {}).get("shortlist_limit")
     shortlist = passed if limit is None else min(passed, int(limit))
     counts: dict[str, Any] = {

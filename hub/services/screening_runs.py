@@ -43,7 +43,7 @@ from sqlalchemy import CursorResult, Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engines.screening import JobRequirements, screen_cached
-from engines.screening_profile import ProfileScreen, profile_of, profile_supported
+from engines.screening_profile import ProfileScreen, profile_supported
 from hub.db import Database
 from hub.db import models as m
 from hub.db.base import new_id, utcnow
@@ -102,10 +102,10 @@ def _wanted(requirements: JobRequirements) -> set[str]:
 def _screen(
     facts: Sequence[ResumeFacts], requirements: JobRequirements, vault: Vault, tenant_id: uuid.UUID
 ) -> list[Any]:
-    """One result row per application. A resume with cached features is screened by its profile and its
-    result keeps the reasons without evidence, naming the resume and digest (the evidence is read from the
-    features when someone reads the reasons); keyword knock-outs and resumes without features are screened
-    on the text and keep their evidence."""
+    """One result row per application. A resume with cached features is screened by its profile: its result
+    keeps the profile key and names the resume and digest, and its reasons (with their evidence, from the
+    features) are computed when someone reads them; keyword knock-outs and resumes without features are
+    screened on the text and keep their reasons with evidence."""
     with_text = needs_resume_text(requirements)
     profiles = ProfileScreen(requirements) if profile_supported(requirements) else None
     rows: list[dict[str, Any]] = []
@@ -117,13 +117,14 @@ def _screen(
         row = {"id": new_id(), "tenant_id": tenant_id, "created_at": now, "updated_at": now}
         row["application_id"] = item.application_id
         if profiles is not None and item.features is not None and item.resume_id is not None:
-            short = profiles.outcome(profiles.key(profile_of(item.features)))
-            row.update(score=short.score, passed=short.passed, reasons=list(short.reasons))
+            eighths, passed, encoded = profiles.score(profiles.key_of_features(item.features))
+            row.update(score=eighths / 8, passed=passed, reasons=[], profile_key=encoded)
             row.update(resume_id=item.resume_id, source_digest=item.features.get("source_digest"))
         else:
             # No resume (or an empty one) is screened as an empty resume: every must-have "not found".
             outcome = screen_cached(item.features or {}, requirements, text=(text or "") if with_text else None)
             row.update(score=outcome.score, passed=outcome.passed, resume_id=None, source_digest=None)
+            row["profile_key"] = None
             row["reasons"] = [reason.to_dict() for reason in outcome.reasons]
         rows.append(row)
     return rows

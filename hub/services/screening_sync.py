@@ -32,6 +32,7 @@ from sqlalchemy import select
 from hub.db import Database
 from hub.db import models as m
 from hub.services.connections import ConnectorFailed, find_connection, write_back
+from hub.services.screening import stored_reasons
 from hub.services.vault import Vault
 
 __all__ = ["BATCH_SIZE", "OPERATION", "BatchOutcome", "plan_write_back", "reason_lines", "write_back_batch"]
@@ -122,10 +123,20 @@ async def write_back_batch(
     outcome = BatchOutcome()
     results, runs, links = m.ScreeningResult, m.ScreeningRun, m.RemoteLink
     async with db.session(tenant_id) as session:
-        shortlist = (await session.scalars(select(runs.shortlist_size).where(runs.id == run_id))).first() or 0
+        run = (await session.execute(select(runs.shortlist_size, runs.requirements).where(runs.id == run_id))).first()
+        shortlist = (run.shortlist_size if run is not None else None) or 0
+        snapshot = run.requirements if run is not None else {}
         rows = (
             await session.execute(
-                select(results.id, results.score, results.passed, results.rank, results.reasons, links.remote_id)
+                select(
+                    results.id,
+                    results.score,
+                    results.passed,
+                    results.rank,
+                    results.reasons,
+                    results.profile_key,
+                    links.remote_id,
+                )
                 .join(
                     links,
                     (links.entity == "application")
@@ -152,7 +163,10 @@ async def write_back_batch(
             "score": row.score,
             "passed": row.passed,
             "rank": row.rank,
-            "reasons": [*reason_lines(row.reasons or []), f"SHORTLISTED: {'yes' if shortlisted else 'no'}"],
+            "reasons": [
+                *reason_lines(stored_reasons(row.reasons, row.profile_key, snapshot)),
+                f"SHORTLISTED: {'yes' if shortlisted else 'no'}",
+            ],
             "run_id": str(run_id),
             "screening_result_id": str(row.id),
         }

@@ -273,7 +273,8 @@ class ScreeningResult(Node):
         value, masked = visible_json(info, "screening_result", "reasons", self._row, None)
         if value is None:
             return None
-        if any("evidence" not in r for r in value):  # stored without it (a large run): read it now
+        if getattr(self._row, "profile_key", None) or any("evidence" not in r for r in value):
+            # screened by its profile (a library): the reasons and their evidence are computed now
             value = await _explanations(info).load(self._row.id) or value
         return [
             ScreeningReason(

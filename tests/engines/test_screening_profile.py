@@ -31,7 +31,11 @@ def _without_evidence(data: dict, requirements: JobRequirements) -> tuple:  # ty
 def test_a_profile_screens_exactly_like_the_features(features: ResumeFeatures, requirements: JobRequirements) -> None:
     data = json.loads(json.dumps(features.to_dict()))
     profile = json.loads(json.dumps(profile_of(data)))  # stored as JSON by the hub
-    outcome = ProfileScreen(requirements).outcome(ProfileScreen(requirements).key(profile))
+    screen = ProfileScreen(requirements)
+    assert screen.key_of_features(data) == screen.key(profile)
+    outcome = screen.outcome(screen.key(profile))
+    eighths, passed, encoded = screen.score(screen.key(profile))
+    assert (eighths, passed) == (outcome.eighths, outcome.passed) and screen.decode(encoded) == screen.key(profile)
     score, passed, reasons = _without_evidence(data, requirements)
     assert (outcome.score, outcome.passed, list(outcome.reasons)) == (score, passed, reasons)
     assert outcome.eighths == score * 8 and json.loads(outcome.reasons_json) == reasons
@@ -61,6 +65,18 @@ def test_profiles_hold_no_text() -> None:
     flat = json.dumps(profile, ensure_ascii=False)
     assert "张伟" not in flat and "订单" not in flat and "华中" not in flat
     assert set(profile) == {"s", "y", "e"} and all(isinstance(v, int) for v in profile["s"].values())
+
+
+def test_encoded_keys_read_back_for_any_job() -> None:
+    one = ProfileScreen(JobRequirements(("java", "mysql"), min_years=2.0))
+    other = ProfileScreen(JobRequirements(("mysql",), knockouts=(Knockout("skill", "golang"),)))
+    key = ((5, 1), 2.5, "master")
+    text = one.encode(key)
+    assert text == "java:5,mysql:1|2.5|master" and one.decode(text) == key
+    assert other.decode(text) == ((0, 1), 2.5, "master")  # golang not named: not mentioned
+    assert one.decode(one.encode(((0, 0), None, None))) == ((0, 0), None, None)
+    with pytest.raises(ValueError, match="encoded"):
+        one.decode("java=5")
 
 
 def test_keyword_knockouts_are_refused() -> None:

@@ -60,8 +60,9 @@ async def test_a_cached_library_is_screened_from_profiles_and_explained_on_read(
     async with runtime.db.session(tenant) as session:
         run_id = decode_global_id(node["id"])[1]
         stored = (await session.scalars(select(m.ScreeningResult).where(m.ScreeningResult.run_id == run_id))).all()
-    compact = [r for r in stored if r.resume_id is not None]
-    assert len(compact) == 8 and all("evidence" not in reason for r in compact for reason in r.reasons)
+    # Stored: the score, the profile it was screened by, the resume and its digest; no reasons, no text.
+    assert len(stored) == 8 and all(r.reasons == [] and r.profile_key and r.resume_id for r in stored)
+    assert all(len(r.source_digest) == 32 for r in stored)
 
     # The first resume changes: the run's result for it keeps its reasons, shown without evidence.
     async with open_store(runtime.db, runtime.settings, tenant) as store:

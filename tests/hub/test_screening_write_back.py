@@ -16,6 +16,7 @@ from sqlalchemy import update
 from hub import jobs
 from hub.db import models as m
 from hub.runtime import Runtime
+from hub.services.screening import stored_reasons
 from hub.services.screening_sync import plan_write_back
 from hub.services.sync import run_sync, start_sync
 from schema.relay import decode_global_id
@@ -99,6 +100,7 @@ async def test_results_and_shortlist_arrive_in_the_hr_system_once(
         assert node["status"] == "DONE"
         run_id = decode_global_id(node["id"])[1]
         results = await hub.rows(m.ScreeningResult, m.ScreeningResult.run_id == run_id)
+        (run,) = await hub.rows(m.ScreeningRun, m.ScreeningRun.id == run_id)
         links: dict[uuid.UUID, str] = {}  # the first link of each application (merged copies have more)
         for link in sorted(
             await hub.rows(m.RemoteLink, m.RemoteLink.entity == "application"), key=lambda r: (r.created_at, r.id)
@@ -113,7 +115,8 @@ async def test_results_and_shortlist_arrive_in_the_hr_system_once(
             (written,) = upstream[links[result.application_id]]
             assert (written["score"], written["passed"], written["rank"]) == (result.score, result.passed, result.rank)
             codes = [line.split(" ", 1)[0].rstrip(":") for line in written["reasons"]]
-            assert codes[:-1] == [r["code"] for r in result.reasons]
+            expected = stored_reasons(result.reasons, result.profile_key, run.requirements)
+            assert expected and codes[:-1] == [r["code"] for r in expected]
             shortlisted = result.rank <= 2 and result.passed
             assert written["reasons"][-1] == f"SHORTLISTED: {'yes' if shortlisted else 'no'}"
             assert result.written_back_at is not None

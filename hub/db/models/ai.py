@@ -49,6 +49,9 @@ class ScreeningResult(TenantScoped, Base):
     #: reads its evidence from that resume's cached features while they are still of that text.
     resume_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
     source_digest: Mapped[str | None] = mapped_column(String(32), default=None)
+    #: The screened profile (engines.screening_profile.ProfileScreen.encode); its reasons are computed from
+    #: it and the run's requirements when read (``reasons`` is then empty).
+    profile_key: Mapped[str | None] = mapped_column(default=None)
 
 
 class InterviewOutline(TenantScoped, Base):

@@ -1,5 +1,6 @@
-"""screening profiles on resumes, a maintained digest of the stored resume text, and results that name the
-resume (and its digest) they were screened from, so their evidence can be read from the cached features
+"""screening profiles on resumes, a maintained digest of the stored resume text, and results that keep the
+profile they were screened by and name the resume (and its digest), so their reasons are computed and their
+evidence read from the cached features when someone reads them
 
 Revision ID: 0008_screening_profiles
 Revises: 0007_screening_failures
@@ -42,6 +43,7 @@ def upgrade() -> None:
     with op.batch_alter_table("screening_results", schema=None) as batch_op:
         batch_op.add_column(sa.Column("resume_id", sa.Uuid(), nullable=True))
         batch_op.add_column(sa.Column("source_digest", sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column("profile_key", sa.Text(), nullable=True))
     if op.get_bind().dialect.name == "postgresql":
         op.execute(_FUNCTION)
         op.execute(_TRIGGER)
@@ -57,6 +59,7 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS resumes_text_md5 ON resumes")
         op.execute("DROP FUNCTION IF EXISTS hub_resume_text_md5()")
     with op.batch_alter_table("screening_results", schema=None) as batch_op:
+        batch_op.drop_column("profile_key")
         batch_op.drop_column("source_digest")
         batch_op.drop_column("resume_id")
     with op.batch_alter_table("resumes", schema=None) as batch_op:
