@@ -51,7 +51,13 @@ from graphql.pyutils import Path, Undefined, is_iterable
 from strawberry.extensions.field_extension import FieldExtension, build_field_extension_resolvers
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-__all__ = ["CompiledExecution", "plan_cache_size"]
+__all__ = ["SOURCE_RESOLVER", "CompiledExecution", "plan_cache_size"]
+
+#: Field metadata key: ``fn(source, context) -> value``, the field's whole resolution for plans
+#: to call directly (no resolve info, no Strawberry ``Info``). Honoured only for fields without
+#: arguments whose extensions all declare ``covered_by_source_resolver = True`` (the extension's
+#: work is what ``fn`` does); the field's resolver and extensions still serve graphql-core.
+SOURCE_RESOLVER = "hub.source_resolver"
 
 _PLAN_CACHE_SIZE = 256
 # (operation node, variables key) -> _OperationPlan; the node is kept alive by the entry so
@@ -153,6 +159,7 @@ class _FieldPlan:
         "parent_type",
         "resolve",
         "shape",
+        "source_resolver",
         "typename",
     )
 
@@ -181,6 +188,14 @@ class _FieldPlan:
         self.getter: Callable[[Any, str], Any] = getattr
         strawberry_field = (field_def.extensions or {}).get("strawberry-definition")
         self.direct = _direct_resolver(strawberry_field, strawberry_schema) if not self.has_args else None
+        self.source_resolver: Callable[[Any, Any], Any] | None = None
+        metadata = getattr(strawberry_field, "metadata", None) or {}
+        if (
+            SOURCE_RESOLVER in metadata
+            and not self.has_args
+            and all(getattr(e, "covered_by_source_resolver", False) for e in strawberry_field.extensions)
+        ):
+            self.source_resolver = metadata[SOURCE_RESOLVER]
         if (
             strawberry_field is not None
             and getattr(field_def.resolve, "__name__", "") == "_get_basic_result"
@@ -360,6 +375,8 @@ class CompiledExecution(StrawberryGraphQLCoreExecutionContext):
                 fpath = Path(path, key, typename)
                 if field.attr is not None:
                     value = field.getter(source, field.attr)
+                elif field.source_resolver is not None:
+                    value = field.source_resolver(source, self.context_value)
                 else:
                     info = self.build_resolve_info(field.field_def, field.nodes, plan.type, fpath)
                     if field.direct is not None:

@@ -9,24 +9,33 @@ through the same types, so they all pass through here.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import strawberry
 from strawberry.extensions import FieldExtension
 from strawberry.types import Info
 
-__all__ = ["PersonalData", "personal_field"]
+from schema.execution import SOURCE_RESOLVER
+
+__all__ = ["PersonalData", "personal_field", "present"]
+
+
+def present(entity: str, field: str, source: Any, context: Any) -> Any:
+    """The viewer's view of ``source``'s stored ``entity.field`` (decrypted, masked or None)."""
+    return context.presenter.present(entity, field, source._row, getattr(source, "_subject_id", None))
 
 
 class PersonalData(FieldExtension):
+    #: :func:`present` is this extension's whole work (see :data:`schema.execution.SOURCE_RESOLVER`)
+    covered_by_source_resolver = True
+
     def __init__(self, entity: str, field: str) -> None:
         self.entity = entity
         self.field_name = field
 
     def resolve(self, next_: Any, source: Any, info: Info, **kwargs: Any) -> Any:
-        row = source._row
-        subject = getattr(source, "_subject_id", None)
-        return info.context.presenter.present(self.entity, self.field_name, row, subject)
+        return present(self.entity, self.field_name, source, info.context)
 
 
 def personal_field(entity: str, field: str, *, description: str | None = None) -> Any:
@@ -34,5 +43,6 @@ def personal_field(entity: str, field: str, *, description: str | None = None) -
     return strawberry.field(
         resolver=lambda: None,
         extensions=[PersonalData(entity, field)],
+        metadata={SOURCE_RESOLVER: partial(present, entity, field)},
         description=description or f"Personal data: shown per the tenant's field policy for `{entity}.{field}`.",
     )

@@ -19,7 +19,7 @@ import strawberry
 from strawberry.extensions import FieldExtension
 from strawberry.types import Info
 
-from schema.execution import CompiledExecution, plan_cache_size
+from schema.execution import SOURCE_RESOLVER, CompiledExecution, plan_cache_size
 from schema.extensions import DocumentCache, ParsedDocuments
 
 
@@ -33,6 +33,27 @@ class Upper(FieldExtension):
     def resolve(self, next_: Any, source: Any, info: Info, **kwargs: Any) -> Any:
         value = next_(source, info, **kwargs)
         return value.upper() if isinstance(value, str) else value
+
+
+def _label(source: Any, context: Any) -> str:
+    return f"{context['tag']}-{source.id}"
+
+
+def _label_direct(source: Any, context: Any) -> str:
+    context.setdefault("direct", []).append(source.id)
+    return _label(source, context)
+
+
+class Labelled(FieldExtension):
+    covered_by_source_resolver = True  # _label is this extension's whole work
+
+    def resolve(self, next_: Any, source: Any, info: Info, **kwargs: Any) -> Any:
+        return _label(source, info.context)
+
+
+class NotCovered(FieldExtension):
+    def resolve(self, next_: Any, source: Any, info: Info, **kwargs: Any) -> Any:
+        return "from the extension"
 
 
 @strawberry.interface
@@ -90,6 +111,14 @@ class Leaf:
     @strawberry.field(extensions=[Upper()])
     def shout(self) -> str:
         return f"leaf {self.id}"
+
+    label: str = strawberry.field(
+        resolver=lambda: "", extensions=[Labelled()], metadata={SOURCE_RESOLVER: _label_direct}
+    )
+    # a source resolver that disagrees with the field's extension: never used, the extension is not covered
+    guarded: str = strawberry.field(
+        resolver=lambda: "", extensions=[NotCovered()], metadata={SOURCE_RESOLVER: _label}
+    )
 
     @strawberry.field
     def context_tag(self, info: Info) -> str:
@@ -178,7 +207,7 @@ compiled = strawberry.Schema(
 )
 
 QUERIES: list[tuple[str, dict[str, Any] | None]] = [
-    ("{ branches { label tags leaves { id value colour at doubled shout contextTag } } }", None),
+    ("{ branches { label tags leaves { id value colour at doubled shout contextTag label guarded } } }", None),
     ("{ branches(first: 2) { label leaves { id later } } }", None),
     ("query Q($n: Int!) { branches(first: $n) { label } }", {"n": 1}),
     ("{ branches { leaves { id boom } } }", None),
@@ -245,3 +274,14 @@ async def test_an_invalid_query_is_rejected_every_time() -> None:
         result = await compiled.execute("{ branches { nope } }")
         assert result.data is None
         assert result.errors and "Cannot query field 'nope'" in result.errors[0].message
+
+
+async def test_plans_call_a_covered_source_resolver_directly() -> None:
+    query = "{ branches(first: 1) { leaves { label } } }"
+    plain_context: dict[str, Any] = {"tag": "t"}
+    compiled_context: dict[str, Any] = {"tag": "t"}
+    expected = await plain.execute(query, context_value=plain_context)
+    got = await compiled.execute(query, context_value=compiled_context)
+    assert got.data == expected.data
+    assert "direct" not in plain_context  # graphql-core ran the extension
+    assert compiled_context["direct"] == ["0", "1", "2"]
