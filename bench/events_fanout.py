@@ -199,6 +199,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20)
     parser.add_argument("--gap", type=float, default=0.3)
     parser.add_argument("--burst", type=int, default=20)
+    parser.add_argument("--deflate", action="store_true", help="offer per-message deflate (off in `hub serve`)")
     args = parser.parse_args()
     db_url = create_scratch_database()
     try:
@@ -211,6 +212,8 @@ def main() -> None:
             "HUB_REDIS_PREFIX": f"hubbench:{uuid.uuid4().hex[:6]}:",
             "HUB_LOG_LEVEL": "warning",
             "HUB_MAX_SUBSCRIPTIONS_PER_CONNECTION": "5",
+            # as `hub serve` runs uvicorn (per-message deflate off: see hub/cli.py)
+            "UVICORN_WS_PER_MESSAGE_DEFLATE": "false" if not args.deflate else "true",
         }
         settings = Settings.from_env(env)
         tenant, application, token = asyncio.run(seed(settings))

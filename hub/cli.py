@@ -94,7 +94,13 @@ def serve(
 
         worker = EmbeddedWorker(settings)
         worker.start()
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            ws_per_message_deflate=False,
+        )
         return
     settings = _settings()
     uvicorn.run(
@@ -103,6 +109,9 @@ def serve(
         port=port or settings.port,
         workers=workers,
         log_level=settings.log_level,
+        # Events are a few hundred bytes; per-message deflate would cost every subscriber a
+        # compressor (about 40 KiB) and each push a compression. See bench/events_fanout.py.
+        ws_per_message_deflate=False,
         proxy_headers=True,
         # SSE subscriptions never end by themselves: without a bound, SIGTERM would wait for every
         # client to hang up. After this, open streams are cut; their clients resume with their cursor.
