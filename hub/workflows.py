@@ -9,21 +9,27 @@ A job's ``automation`` is a list of rules, set through GraphQL (``setJobAutomati
   with: {definition_code: PROC-SECOND-ROUND, title: 二面审批}
 - on: approval.approved
   do: schedule_interview            # interview row, HR calendar, candidate notified on the phone
-  with: {round: 2, mode: ONSITE, location: 总部 3F 面试间, interviewers: [hr_lead_01], start_in_hours: 48,
-         duration_minutes: 60}
+  with: {round: 2, mode: ONSITE, location: 总部 3F 面试间, interviewers: [{id: hr_lead_01, name: 李雷}],
+         start_in_hours: 48, duration_minutes: 60, timezone: Asia/Shanghai}
 - on: approval.rejected             # also approval.canceled, approval.reverted
   do: notify_hr
 ```
 
 The default chain (``DEFAULT_RULES``) is exactly this. Rules only ever move a candidate
 forward or ask a person: there is no action that rejects a candidate (AI assists, people decide).
+
+``schedule_interview`` names interviewers by their HR user id (the HR calendar needs it) or as
+``{id, name}`` (the candidate's push shows the name); ``timezone`` (IANA, default Asia/Shanghai) is the
+zone the candidate reads the time in. Both are checked when the rules are set.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from hub.services.notifications import interviewers_of, zone
 
 __all__ = ["ACTIONS", "DEFAULT_RULES", "Rule", "RuleSet", "parse_rules", "rule_matches"]
 
@@ -72,6 +78,14 @@ class Rule(BaseModel):
         if len(str(value)) > 4000:
             raise ValueError("rule options are too large")
         return value
+
+    @model_validator(mode="after")
+    def _schedule_options(self) -> Rule:
+        if self.do == "schedule_interview":
+            interviewers_of(self.with_.get("interviewers"))
+            if "timezone" in self.with_:
+                zone(self.with_["timezone"])
+        return self
 
 
 class RuleSet(BaseModel):

@@ -28,6 +28,7 @@ from hub.db.base import utcnow
 from hub.jobs.runtime import database, publish_events, run_async, settings
 from hub.queues import Queues
 from hub.services.crypto import PolicyVault, kek_from_settings
+from hub.services.notifications import Invitation, hr_notice, interview_invitation, interviewers_of
 from hub.workflows import Rule, parse_rules, rule_matches
 
 __all__ = ["enqueue_workflows", "run_workflows"]
@@ -84,15 +85,23 @@ async def _done(db: Database, tenant: uuid.UUID, key: str, result: dict[str, Any
         await session.commit()
 
 
-def _note(application: Any, rule: Rule, reason: str) -> m.StageChange:
-    """A line in the application's history saying what the workflow did and which rule moved it."""
+async def _add_with_event(session: Any, row: Any, event_type: str, data: dict[str, Any]) -> None:
+    """Add a row and the event that announces it, in the same transaction."""
+    session.add(row)
+    await session.flush()
+    session.add(m.Event(type=event_type, entity=event_type.split(".")[0], entity_id=row.id, data=data))
+
+
+def _note(application: Any, rule: Rule, reason: str, trigger: str = "") -> m.StageChange:
+    """A line in the application's history saying what the workflow did, which rule moved it and on which
+    event (``trigger``: ``<event type> #<cursor>``)."""
     return m.StageChange(
         application_id=application.id,
         from_stage=application.stage,
         to_stage=application.stage,
         actor_kind="workflow",
         actor_id=rule.id or rule.do,
-        reason=reason,
+        reason=f"{reason} [{trigger}]" if trigger else reason,
     )
 
 
@@ -101,6 +110,7 @@ class Runner:
         self.db = db
         self.vault = vault
         self.tenant = tenant
+        self.trigger = ""  # the event being handled, as history lines name it: "<type> #<cursor>"
 
     # -- loading -------------------------------------------------------------------------
 
@@ -142,6 +152,7 @@ class Runner:
 
     async def handle(self, event: m.Event) -> None:
         data = event.data or {}
+        self.trigger = f"{event.type} #{event.seq}"
         if event.type == "interview_session.submitted":
             await self._score(event)
         elif event.type == "evaluation.created":
@@ -149,6 +160,12 @@ class Runner:
             evaluation = await self._one(m.Evaluation, event.entity_id)
             if application is None or evaluation is None:
                 return
+            await self._once(
+                application,
+                f"wf:scored:{evaluation.id}",
+                f"AI interview scored: total {evaluation.total}, recommendation {evaluation.recommendation}",
+                actor="scoring",
+            )
             for rule in await self._rules(application.job_id, "evaluation.created"):
                 matched, why = rule_matches(rule, evaluation)
                 if matched:
@@ -163,8 +180,23 @@ class Runner:
             application = await self._one(m.Application, approval.subject_id)
             if application is None:
                 return
+            status = str(data.get("status"))
+            oa = await self._one(m.Connection, approval.connection_id)
+            await self._once(
+                application,
+                f"wf:approval-status:{approval.id}:{status}",
+                f"approval {status} in {oa.name if oa else 'the OA system'} ({data.get('source') or 'callback'})",
+                actor="oa-callback",
+            )
             for rule in await self._rules(application.job_id, trigger):
-                await self._act(rule, application, approval=approval, reason=f"approval {approval.status.lower()}")
+                await self._act(rule, application, approval=approval, reason=f"approval {status.lower()}")
+
+    async def _once(self, application: Any, key: str, note: str, *, actor: str) -> None:
+        """A history line for a step the workflow saw happen (not one it performed), written once."""
+        if not await _claim(self.db, self.tenant, key, "workflow.history"):
+            return
+        await self._record(application, note, emit=False, rule=actor)
+        await _done(self.db, self.tenant, key, {})
 
     async def _score(self, event: m.Event) -> None:
         """AI interview submitted: score it (the scoring job checks consent and is idempotent)."""
@@ -172,13 +204,27 @@ class Runner:
 
         if "score_interview_session" not in job_names:
             return
-        queues = Queues(_sync_redis(), prefix=settings().redis_prefix)
-        queues.enqueue(
-            "hub.jobs.score_interview_session",
-            str(self.tenant),
-            str(event.entity_id),
-            idempotency_key=f"score:{event.entity_id}",
-        )
+        interview = await self._one(m.InterviewSession, event.entity_id)
+        connection = await self._one(m.Connection, (event.data or {}).get("connection_id"))
+        application = await self._one(m.Application, interview.application_id if interview else None)
+        redis = _sync_redis()
+        try:
+            Queues(redis, prefix=settings().redis_prefix).enqueue(
+                "hub.jobs.score_interview_session",
+                str(self.tenant),
+                str(event.entity_id),
+                idempotency_key=f"score:{event.entity_id}",
+            )
+        finally:
+            redis.close()
+        if application is not None:
+            source = f"through {connection.name}" if connection is not None else "on the mobile app"
+            await self._once(
+                application,
+                f"wf:submitted:{event.entity_id}",
+                f"AI interview submitted {source}; scoring queued",
+                actor="candidate",
+            )
 
     async def _act(self, rule: Rule, application: Any, **context: Any) -> None:
         action = getattr(self, f"_do_{rule.do}")
@@ -212,7 +258,7 @@ class Runner:
                     application_id=application.id,
                     from_stage=application.stage,
                     to_stage=application.stage,
-                    reason=note,
+                    reason=f"{note} [{self.trigger}]" if self.trigger else note,
                     actor_kind="workflow",
                     actor_id=data.get("rule"),
                 )
@@ -284,21 +330,17 @@ class Runner:
                         "recommendation": evaluation.recommendation if evaluation else None,
                     },
                 )
-                session.add(approval)
-                await session.flush()
-                session.add(
-                    m.Event(
-                        type="approval.created",
-                        entity="approval",
-                        entity_id=approval.id,
-                        data={
-                            "application_id": str(application.id),
-                            "job_id": str(application.job_id),
-                            "rule": rule.id or rule.do,
-                        },
-                    )
+                await _add_with_event(
+                    session,
+                    approval,
+                    "approval.created",
+                    {
+                        "application_id": str(application.id),
+                        "job_id": str(application.job_id),
+                        "rule": rule.id or rule.do,
+                    },
                 )
-                session.add(_note(application, rule, f"second-round approval requested ({reason})"))
+                session.add(_note(application, rule, f"second-round approval requested ({reason})", self.trigger))
             await session.commit()
         remote = None
         if connection is not None:
@@ -380,10 +422,15 @@ class Runner:
     async def _do_schedule_interview(
         self, rule: Rule, application: Any, *, approval: Any = None, reason: str, **_: Any
     ) -> None:
+        """Approved: the interview row, the candidate's push through the mobile app (time, place and
+        interviewers), the entry on the HR system's calendar. Each part is idempotent on its own key, so a
+        retry after a failed write repeats only what did not happen."""
         key = f"wf:schedule:{approval.id if approval else application.id}:{rule.id or rule.do}"
         if not await _claim(self.db, self.tenant, key, "workflow.schedule_interview"):
             return
         options = rule.with_
+        interviewers = interviewers_of(options.get("interviewers"))
+        round_ = int(options.get("round", 2))
         start = utcnow().replace(minute=0, second=0, microsecond=0) + timedelta(
             hours=int(options.get("start_in_hours", 48))
         )
@@ -391,32 +438,38 @@ class Runner:
         async with self.db.session(self.tenant) as session:
             interview = (
                 await session.scalars(
-                    select(m.Interview).where(
-                        m.Interview.application_id == application.id, m.Interview.round == int(options.get("round", 2))
-                    )
+                    select(m.Interview).where(m.Interview.application_id == application.id, m.Interview.round == round_)
                 )
             ).first()
             if interview is None:
                 interview = m.Interview(
                     application_id=application.id,
-                    round=int(options.get("round", 2)),
+                    round=round_,
                     mode=options.get("mode", "ONSITE"),
-                    interviewers=options.get("interviewers", []),
+                    interviewers=[i.id for i in interviewers],
                     start_at=start,
                     end_at=end,
                     location=options.get("location"),
                 )
-                session.add(interview)
-                await session.flush()
-                session.add(
-                    m.Event(
-                        type="interview.created",
-                        entity="interview",
-                        entity_id=interview.id,
-                        data={"application_id": str(application.id), "by": "workflow"},
-                    )
+                await _add_with_event(
+                    session,
+                    interview,
+                    "interview.created",
+                    {"application_id": str(application.id), "by": "workflow", "rule": rule.id or rule.do},
                 )
-                session.add(_note(application, rule, f"round {interview.round} interview scheduled ({reason})"))
+                note = f"round {interview.round} interview scheduled ({reason})"
+                session.add(_note(application, rule, note, self.trigger))
+            if interview.start_at is None or interview.end_at is None:  # an upstream copy without a time yet
+                interview.start_at, interview.end_at = start, end
+            invitation = interview_invitation(
+                interview.start_at,
+                interview.end_at,
+                location=interview.location,
+                interviewers=interviewers,
+                timezone=options.get("timezone"),
+                interview_id=str(interview.id),
+                round_=interview.round,
+            )
             notification = (
                 await session.scalars(
                     select(m.Notification).where(m.Notification.dedupe_key == f"interview-invite:{interview.id}")
@@ -427,89 +480,135 @@ class Runner:
                     recipient_kind="candidate",
                     recipient_id=application.candidate_id,
                     channel="mobile",
-                    title="面试安排 Interview scheduled",
-                    body=f"{start.isoformat()} · {interview.location or ''} · "
-                    f"{', '.join(interview.interviewers or []) or 'HR'}",
+                    title=invitation.title,
+                    body=invitation.body,
                     deep_link=f"hub://interviews/{interview.id}",
                     dedupe_key=f"interview-invite:{interview.id}",
                 )
-                session.add(notification)
-                await session.flush()
-                session.add(
-                    m.Event(
-                        type="notification.created",
-                        entity="notification",
-                        entity_id=notification.id,
-                        data={"application_id": str(application.id), "candidate_id": str(application.candidate_id)},
-                    )
+                await _add_with_event(
+                    session,
+                    notification,
+                    "notification.created",
+                    {"application_id": str(application.id), "candidate_id": str(application.candidate_id)},
                 )
             await session.commit()
         await self._move(application, options.get("move_to_stage"), "second-round interview scheduled", rule)
-        hr = await self._connection("interview", "interview.create")
-        if hr is not None:
-            app_remote = await self._reference("application", application.id, hr.id)
-            if app_remote:
-                await self._write(
-                    hr,
-                    "interview.create",
-                    {
-                        "application_remote_id": app_remote,
-                        "interviewers": interview.interviewers or [],
-                        "location": interview.location,
-                        "start_at": interview.start_at.isoformat(),
-                        "end_at": interview.end_at.isoformat(),
-                    },
-                    f"interview:{interview.id}",
-                )
+        status = await self._push(rule, application, notification, invitation)
+        calendar = await self._calendar(rule, application, interview)
+        await _done(
+            self.db, self.tenant, key, {"interview_id": str(interview.id), "notified": status, "calendar": calendar}
+        )
+
+    async def _push(self, rule: Rule, application: Any, notification: Any, invitation: Invitation) -> str:
+        """Send the candidate's invitation through the mobile app; the notification's delivery status."""
         mobile = await self._connection("notification", "notification.push")
-        delivered = False
-        if mobile is not None:
-            to = await self._reference("candidate", application.candidate_id, mobile.id)
-            if to:
-                await self._write(
-                    mobile,
-                    "notification.push",
-                    {
-                        "to": to,
-                        "title": notification.title,
-                        "body": notification.body,
-                        "deep_link": notification.deep_link,
-                        "data": {"interview_id": str(interview.id)},
-                    },
-                    f"notification:{notification.id}",
-                )
-                delivered = True
+        to = await self._reference("candidate", application.candidate_id, mobile.id) if mobile else None
+        fresh = True  # whether this run sent it (a replayed write-back already recorded its step)
+        if mobile is None or not to:
+            status, note = "PENDING_CHANNEL", "candidate not notified: no mobile app connection knows the candidate"
+        else:
+            result = await self._write(
+                mobile,
+                "notification.push",
+                {
+                    "to": to,
+                    "title": notification.title,
+                    "body": notification.body,
+                    "deep_link": notification.deep_link,
+                    "data": invitation.data,
+                },
+                f"notification:{notification.id}",
+            )
+            status = str(getattr(result, "status", None) or "SENT")
+            fresh = not (getattr(result, "raw", None) or {}).get("replayed")
+            note = f"candidate notified through {mobile.name} ({status}): {notification.body}"
         async with self.db.session(self.tenant) as session:
             row = (await session.scalars(select(m.Notification).where(m.Notification.id == notification.id))).one()
-            row.status = "SENT" if delivered else "PENDING_CHANNEL"
-            row.delivered_at = utcnow() if delivered else None
+            if fresh and (row.status != status or mobile is not None):
+                row.status = status
+                row.delivered_at = utcnow() if status in ("SENT", "DELIVERED") else None
+                session.add(
+                    m.Event(
+                        type="notification.status_changed",
+                        entity="notification",
+                        entity_id=row.id,
+                        data={
+                            "status": status,
+                            "application_id": str(application.id),
+                            "candidate_id": str(application.candidate_id),
+                            "by": "workflow",
+                        },
+                    )
+                )
+                session.add(_note(application, rule, note, self.trigger))
             await session.commit()
-        await _done(self.db, self.tenant, key, {"interview_id": str(interview.id), "notified": delivered})
+        return status
+
+    async def _calendar(self, rule: Rule, application: Any, interview: Any) -> str | None:
+        """Put the interview on the HR system's calendar; the HR system's id for it (None: no HR system)."""
+        hr = await self._connection("interview", "interview.create")
+        app_remote = await self._reference("application", application.id, hr.id) if hr else None
+        if hr is None or not app_remote:
+            return None
+        result = await self._write(
+            hr,
+            "interview.create",
+            {
+                "application_remote_id": app_remote,
+                "interviewers": interview.interviewers or [],
+                "location": interview.location,
+                "start_at": interview.start_at.isoformat(),
+                "end_at": interview.end_at.isoformat(),
+            },
+            f"interview:{interview.id}",
+        )
+        remote = getattr(result, "remote_id", None)
+        if not (getattr(result, "raw", None) or {}).get("replayed"):
+            await self._record(
+                application,
+                f"round {interview.round} interview on the HR calendar of {hr.name} (HR id {remote})",
+                event_type="interview.calendar_written",
+                entity="interview",
+                entity_id=interview.id,
+                rule=rule.id or rule.do,
+                connection_id=str(hr.id),
+            )
+        return str(remote) if remote else None
 
     async def _do_notify_hr(self, rule: Rule, application: Any, *, approval: Any = None, reason: str, **_: Any) -> None:
+        """The approval ended without a yes: record it and tell HR. The candidate is neither rejected nor told;
+        a person decides what happens next."""
         key = f"wf:notify-hr:{approval.id if approval else application.id}:{rule.on}"
         if not await _claim(self.db, self.tenant, key, "workflow.notify_hr"):
             return
+        status = approval.status if approval is not None else rule.on.rsplit(".", 1)[-1].upper()
+        title, body = hr_notice(status, approval.title if approval is not None else None)
         async with self.db.session(self.tenant) as session:
-            note = m.Notification(
-                recipient_kind="hr",
-                recipient_id=application.job_id,
-                channel="hub",
-                title=f"审批结果: {reason}",
-                body="The second-round approval was not granted; the application waits for an HR decision.",
-                dedupe_key=key,
-            )
-            session.add(note)
-            await session.flush()
-            session.add(
-                m.Event(
-                    type="notification.created",
-                    entity="notification",
-                    entity_id=note.id,
-                    data={"application_id": str(application.id), "job_id": str(application.job_id)},
+            note = (await session.scalars(select(m.Notification).where(m.Notification.dedupe_key == key))).first()
+            if note is None:
+                note = m.Notification(
+                    recipient_kind="hr",
+                    recipient_id=application.job_id,
+                    channel="hub",
+                    title=title,
+                    body=body,
+                    deep_link=f"hub://applications/{application.id}",
+                    dedupe_key=key,
+                    status="SENT",
+                    delivered_at=utcnow(),
                 )
-            )
-            session.add(_note(application, rule, f"{reason}; HR notified (no automatic rejection)"))
+                await _add_with_event(
+                    session,
+                    note,
+                    "notification.created",
+                    {
+                        "application_id": str(application.id),
+                        "job_id": str(application.job_id),
+                        "recipient_kind": "hr",
+                        "approval_id": str(approval.id) if approval is not None else None,
+                    },
+                )
+                session.add(_note(application, rule, f"{reason}; HR notified (no automatic rejection)", self.trigger))
             await session.commit()
         await _done(self.db, self.tenant, key, {"notification_id": str(note.id)})
 
@@ -520,12 +619,16 @@ class Runner:
         mobile = await self._connection("interview_session", "session.invite")
         remote = await self._reference("candidate", application.candidate_id, mobile.id) if mobile else None
         if mobile is not None and remote:
-            await self._write(
-                mobile,
-                "session.invite",
-                {"candidate_remote_id": remote, "package_id": rule.with_.get("package_id", "default")},
-                f"invite:{application.id}",
-            )
+            # The app names the application and job as the HR system does, so the submitted session comes
+            # back linked to this application (and can be scored).
+            payload = {"candidate_remote_id": remote, "package_id": rule.with_.get("package_id", "default")}
+            for entity, entity_id in (("application", application.id), ("job", application.job_id)):
+                reference = await self._reference(entity, entity_id, mobile.id)
+                if reference:
+                    payload[f"{entity}_remote_id"] = reference
+            if rule.with_.get("questions"):
+                payload["questions"] = rule.with_["questions"]
+            await self._write(mobile, "session.invite", payload, f"invite:{application.id}")
         await self._record(application, "invited to the AI interview", rule=rule.id or rule.do)
         await _done(self.db, self.tenant, key, {"invited": mobile is not None and bool(remote)})
 
@@ -575,7 +678,7 @@ async def _run(tenant: uuid.UUID, *, batch: int = 200) -> dict[str, Any]:
             _cursor, events = await _batch(db, tenant, batch)
             for event in events:
                 await runner.handle(event)  # a failure leaves the cursor before this event: retried
-                await _advance(db, tenant, event.seq)
+                await _advance(db, tenant, event.seq or 0)  # events read after a cursor all have one
                 processed += 1
             await publish_events()
             if len(events) < batch:
@@ -588,4 +691,5 @@ async def _run(tenant: uuid.UUID, *, batch: int = 200) -> dict[str, Any]:
 
 def run_workflows(tenant_id: str, *, idempotency_key: str) -> dict[str, Any]:
     """Process the tenant's new events through its jobs' automation rules (see module doc)."""
-    return run_async(_run(uuid.UUID(tenant_id)))
+    result: dict[str, Any] = run_async(_run(uuid.UUID(tenant_id)))
+    return result
