@@ -9,10 +9,11 @@ of through an awaited task, which is most of the cost of a wide page in graphql-
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from strawberry.dataloader import DataLoader
+from strawberry.exceptions import WrongNumberOfResultsReturned
 from strawberry.types import Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
@@ -71,11 +72,29 @@ async def prefetch(info: Info, type_name: str, rows: Sequence[Any], selections: 
         loader_name, key, child_type, many = spec
         loader = getattr(info.context.loaders, loader_name)
         keys = list(dict.fromkeys(getattr(r, key) for r in rows))
-        results = await asyncio.gather(*(loader.load(k) for k in keys))
+        results = await _load_all(loader, keys)
         if child_type is None:
             continue
         children = [c for group in results for c in group] if many else [r for r in results if r is not None]
         await prefetch(info, child_type, children, _children(fields))
+
+
+async def _load_all(loader: DataLoader[Any, Any], keys: list[Any]) -> list[Any]:
+    """``loader.load_many(keys)`` without a future, a callback and a batch slot per key: the
+    keys not cached yet go to the batch function in one call and are primed into the cache."""
+    cache = loader.cache_map
+    missing = [k for k in keys if cache.get(k) is None]
+    if missing:
+        values = list(await loader.load_fn(missing))
+        if len(values) != len(missing):
+            raise WrongNumberOfResultsReturned(expected=len(missing), received=len(values))
+        loader.prime_many(dict(zip(missing, values, strict=True)))
+    results = []
+    for k in keys:
+        future = cache.get(k)
+        assert future is not None
+        results.append(future.result() if future.done() else await future)
+    return results
 
 
 def connection_nodes(info: Info) -> list[Any]:
