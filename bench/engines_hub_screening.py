@@ -464,8 +464,10 @@ async def run(args: argparse.Namespace) -> int:
         engine_cached = time.perf_counter() - t
         print(f"\n3. Re-screening the cached {library:,} for a new job (no NLP)")
         print(
-            f"   run DONE after {cached['done_s']:.2f} s ({cached['chunks']} chunk jobs, "
-            f"{cached['cached']:,} from the cache, {cached['extracted']} extracted)"
+            f"   startScreeningRun answered in {cached['queued_s'] * 1000:.0f} ms; "
+            f"run DONE after {cached['done_s']:.2f} s ({cached['chunks']} chunk jobs, "
+            f"{cached['cached']:,} from the cache, {cached['extracted']} extracted); "
+            f"first page of results (reasons with evidence) read at {cached['read_s']:.2f} s"
         )
         print(
             f"   baseline, the engines alone (screen_cached + rank over the same {len(ranked):,} feature sets "

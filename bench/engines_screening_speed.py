@@ -41,6 +41,7 @@ from engines.features import ResumeFeatures
 from engines.pipeline import get_nlp
 from engines.resumes import DEFAULT_TODAY, generate_jobs, generate_resumes
 from engines.screening import JobRequirements, rank, screen, screen_many
+from engines.screening_profile import ProfileScreen, profile_of
 
 TARGET_CACHED_S = 2.0
 TARGET_BATCH_S = 2.0
@@ -121,6 +122,19 @@ def cached_library(size: int, unique: int, workers: int, requirements: JobRequir
         f"({size / obj_cpu:,.0f} resumes/s/core)"
     )
     del objects, ranked_objects
+    # The hub's path for a cached library: each resume's profile (skill levels, years, education; cached beside
+    # its features), scored once per distinct profile, then ranked.
+    profiles = {key: profile_of(data) for key, data in stored.items()}
+    wall, cpu = clocks()
+    screen = ProfileScreen(requirements)
+    scores = {key: screen.score(screen.key(p)) for key, p in profiles.items()}
+    ranked_profiles = rank({key: _Scored(e / 8, ok) for key, (e, ok, _text) in scores.items()})  # type: ignore[arg-type]
+    prof_wall, prof_cpu = time.perf_counter() - wall, time.process_time() - cpu
+    assert [k for k, _, _ in ranked_profiles] == [k for k, _, _ in ranked]
+    print(
+        f"   one process, from profiles (the hub's path): {prof_wall:6.2f} s wall, {prof_cpu:6.2f} s CPU, "
+        f"same ranking ({len({screen.key(p) for p in profiles.values()}):,} distinct profiles)"
+    )
     wall = time.perf_counter()
     for data in stored.values():
         ResumeFeatures.from_dict(data)
@@ -161,9 +175,9 @@ def cached_library(size: int, unique: int, workers: int, requirements: JobRequir
         f"   {workers} workers holding slices, + rank: {split_wall:6.2f} s wall, {worker_cpu:6.2f} s worker CPU, "
         f"same ranking; {passed:,} recommended"
     )
-    best = min(json_wall, split_wall)
+    best = min(json_wall, split_wall, prof_wall)
     ok = best < TARGET_CACHED_S
-    print(f"   target: under {TARGET_CACHED_S:.0f} s (best of the two: {best:.2f} s) -> {'met' if ok else 'MISSED'}")
+    print(f"   target: under {TARGET_CACHED_S:.0f} s (best of the three: {best:.2f} s) -> {'met' if ok else 'MISSED'}")
     return ok
 
 

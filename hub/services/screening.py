@@ -26,6 +26,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 
 from rq import Worker
@@ -268,6 +269,13 @@ class ScreeningService:
             total = (await session.execute(select(func.count()).select_from(results).where(*where))).scalar_one()
         return ResultPage(rows[:first], len(rows) > first, total)
 
+    def _digest(self, resumes: Any) -> Any:
+        """The digest of the stored text: kept by a trigger on PostgreSQL; the text itself on SQLite, whose
+        digest :func:`explain` computes (only the engine's version of ``md5`` makes it comparable)."""
+        if self.db.engine.dialect.name == "postgresql":
+            return func.coalesce(resumes.c.text_md5, func.md5(resumes.c.text))
+        return resumes.c.text
+
     async def explain(self, viewer: Viewer, result_ids: Sequence[uuid.UUID]) -> list[list[dict[str, Any]] | None]:
         """The reasons of each result with their evidence, in order (``None`` for an unknown id).
 
@@ -306,12 +314,17 @@ class ScreeningService:
                         row.id: row
                         for row in await session.execute(
                             select(resumes.c.id, resumes.c.features, resumes.c.features_version,
-                                   resumes.c.text_md5, resumes.c.text)
+                                   self._digest(resumes).label("digest"))
                             .where(resumes.c.tenant_id == tenant, resumes.c.id.in_(wanted))
                         )
                     }  # fmt: skip
         by_id: dict[uuid.UUID, list[dict[str, Any]]] = {}
         lazy_ids = {r.id for r in lazy}
+        if self.db.engine.dialect.name != "postgresql":
+            sources = {
+                key: SimpleNamespace(**{**r._asdict(), "digest": source_digest(r.digest) if r.digest else None})
+                for key, r in sources.items()
+            }
         for row in rows:
             stored = list(row.reasons or ())
             if row.id in lazy_ids:
@@ -342,7 +355,7 @@ def _with_evidence(stored: list[dict[str, Any]], result: Any, run: Any, resume: 
     bare = [{**reason, "evidence": []} for reason in stored]
     if run is None or resume is None or not resume.features or resume.features_version != run.engine_version:
         return bare
-    digest = resume.text_md5 or (source_digest(resume.text) if resume.text is not None else None)
+    digest = resume.digest
     if digest is None or digest != result.source_digest or resume.features.get("source_digest") != digest:
         return bare  # the resume changed since it was screened: its features are of another text
     requirements = JobRequirements.from_dict(run.requirements["resolved"])

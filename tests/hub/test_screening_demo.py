@@ -64,6 +64,8 @@ async def _scenario(client: httpx.AsyncClient, headers: dict[str, str], settings
         for edge in node["results"]["edges"]:
             assert_explained(edge["node"])
             screened += 1
+            met = [r for r in edge["node"]["reasons"] if r["code"] in ("MUST_HAVE_MET", "NICE_TO_HAVE_MET")]
+            assert all(r["evidence"] for r in met)  # evidence read back, on PostgreSQL and on SQLite
     assert screened == 40
 
     apps = [e["node"] for e in (await _gql(client, headers, SESSIONS))["applications"]["edges"]]
