@@ -207,5 +207,8 @@ class EmbeddedWorker:
     def start(self) -> None:
         self.thread.start()
 
-    def stop(self) -> None:
-        self.worker.request_stop(None, None)  # type: ignore[no-untyped-call]
+    def stop(self, wait: float = 10.0) -> None:
+        """Stop after the job in hand, from any thread. (RQ's ``request_stop`` is a signal handler: called
+        from another thread it installs signal handlers and raises ``StopRequested`` in the caller.)"""
+        self.worker._stop_requested = True
+        self.thread.join(wait)

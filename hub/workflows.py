@@ -6,7 +6,7 @@ A job's ``automation`` is a list of rules, set through GraphQL (``setJobAutomati
 - on: evaluation.created            # an AI interview was scored
   when: {min_total: 80, all_must_have_scored: true}
   do: start_approval                # second-round approval in the tenant's OA system
-  with: {definition_code: PROC-SECOND-ROUND, title: 二面审批}
+  with: {definition_code: PROC-SECOND-ROUND, title: 二面审批}   # default: the connection's approval_definition_code
 - on: approval.approved
   do: schedule_interview            # interview row, HR calendar, candidate notified on the phone
   with: {round: 2, mode: ONSITE, location: 总部 3F 面试间, interviewers: [{id: hr_lead_01, name: 李雷}],
@@ -98,7 +98,7 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "on": "evaluation.created",
         "when": {"min_total": 80, "all_must_have_scored": True},
         "do": "start_approval",
-        "with": {"definition_code": "PROC-SECOND-ROUND", "title": "二面审批"},
+        "with": {"title": "二面审批"},  # the template: the OA connection's approval_definition_code setting
     },
     {
         "id": "schedule-second-round",

@@ -92,6 +92,13 @@ async def _add_with_event(session: Any, row: Any, event_type: str, data: dict[st
     session.add(m.Event(type=event_type, entity=event_type.split(".")[0], entity_id=row.id, data=data))
 
 
+def _definition_code(options: dict[str, Any], connection: m.Connection | None) -> str:
+    """The OA approval template: the rule's, else the connection's ``approval_definition_code`` setting (so the
+    default rules work with any tenant's OA system), else the hub's generic code."""
+    configured = (connection.settings or {}).get("approval_definition_code") if connection is not None else None
+    return str(options.get("definition_code") or configured or "PROC-SECOND-ROUND")
+
+
 def _note(application: Any, rule: Rule, reason: str, trigger: str = "") -> m.StageChange:
     """A line in the application's history saying what the workflow did, which rule moved it and on which
     event (``trigger``: ``<event type> #<cursor>``)."""
@@ -307,19 +314,20 @@ class Runner:
             return
         options = rule.with_
         connection = await self._connection("approval", "approval.create")
+        code = _definition_code(options, connection)
         async with self.db.session(self.tenant) as session:
             approval = (
                 await session.scalars(
                     select(m.ApprovalInstance).where(
                         m.ApprovalInstance.subject_id == application.id,
-                        m.ApprovalInstance.definition_code == options.get("definition_code", "PROC-SECOND-ROUND"),
+                        m.ApprovalInstance.definition_code == code,
                     )
                 )
             ).first()
             if approval is None:
                 approval = m.ApprovalInstance(
                     connection_id=connection.id if connection else None,
-                    definition_code=options.get("definition_code", "PROC-SECOND-ROUND"),
+                    definition_code=code,
                     title=options.get("title", "二面审批"),
                     status="PENDING",
                     subject_type="application",
@@ -405,7 +413,7 @@ class Runner:
             if form_ids is None or key in form_ids
         ]
         payload: dict[str, Any] = {
-            "definition_code": options.get("definition_code", settings_.get("approval_definition_code", "")),
+            "definition_code": _definition_code(options, connection),
             "originator": options.get("originator", settings_.get("originator", "")),
             "form": form,
             "report": {"summary": summary, "score": evaluation.total if evaluation else None},

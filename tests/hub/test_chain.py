@@ -163,8 +163,9 @@ class Chain:
 
     def calendar(self) -> list[dict[str, Any]]:
         """The HR system's interviews of this application that the hub put there (the seeded ones aside)."""
+        seeded = {i.uid for i in self.world.interviews}
         return [r.record for r in self.hr_app.state.sim.tables["interviews"]
-                if r.record["application"] == self.application.uid and int(r.record["remote_id"]) >= 30000]  # fmt: skip
+                if r.record["application"] == self.application.uid and r.record["id"] not in seeded]  # fmt: skip
 
     def act(self, verdict: str) -> dict[str, Any]:
         """A person acts on the approval in the OA system; the simulator calls the hub back at once."""
