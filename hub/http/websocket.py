@@ -73,14 +73,16 @@ class WsContext:
             audit_flush=audit.flush,
         )
         context.reauthorize = reauthorizer(self.runtime.auth, lambda: context)
+        context.loaders = None  # type: ignore[assignment]  # fresh ones per use: see __getattr__
 
     def __getattr__(self, name: str) -> Any:
         context = self.__dict__.get("_context")
         if context is None:
             raise AttributeError(name)
         if name == "loaders":
-            # Loaders cache per operation; a long-lived connection must not serve stale rows.
-            context.loaders = Loaders(context.store)
+            # Loaders cache per operation; a long-lived connection must not serve stale rows (nor
+            # keep a set of them alive per idle subscriber: about 10 KiB).
+            return Loaders(context.store)
         return getattr(context, name)
 
     async def close(self) -> None:
