@@ -101,6 +101,13 @@ WRITE_OPERATIONS: Mapping[str, Mapping[str, str]] = {
         "reasons": "optional: list of strings (explanations with evidence)",
         "run_id": "optional: the hub's screening run id",
     },
+    "application.note": {
+        "application_remote_id": "required: the application the note is about",
+        "subject": "required: one line",
+        "body": "required: the text the recruiters read",
+        "visibility": "optional: ADMIN_ONLY (default upstream), PUBLIC, PRIVATE",
+        "remote_user_id": "optional: the author's user id in the HR system",
+    },
     "interview.create": {
         "application_remote_id": "required",
         "stage_remote_id": "optional",

@@ -24,6 +24,8 @@ Writes (``Idempotency-Key`` = the job's key; bodies as the HR API takes them):
 
 - ``application.change_stage``: ``POST /applications/{id}/change-stage {job_interview_stage}``
 - ``application.screening_results``: ``POST /applications/{id}/screening-results {model: {...}}``
+- ``application.note``: ``POST /applications/{id}/notes {model: {subject, body, visibility?, remote_user_id?}}``
+  (what the recruiters read on the application, e.g. that an approval was turned down)
 - ``interview.create``: ``POST /interviews {model: {...}}``
 
 Webhooks: ``X-HR-Signature: sha256=<hex HMAC-SHA256(webhook_secret, raw body)>``; body ``{id, event,
@@ -306,7 +308,7 @@ class HrConnector(Connector):
         "interview": _READ_WRITE,
     }
     write_operations: ClassVar[frozenset[str]] = frozenset(
-        {"application.change_stage", "application.screening_results", "interview.create"}
+        {"application.change_stage", "application.screening_results", "application.note", "interview.create"}
     )
     webhook_scheme: ClassVar[str | None] = "hmac_sha256"
 
@@ -404,6 +406,13 @@ class HrConnector(Connector):
                 }
             }
             path = f"applications/{quote(str(payload['application_remote_id']), safe='')}/screening-results"
+        elif operation == "application.note":
+            require_keys(operation, payload, "application_remote_id", "subject", "body")
+            note = {"subject": payload["subject"], "body": payload["body"], "visibility": payload.get("visibility")}
+            if payload.get("remote_user_id"):
+                note["remote_user_id"] = payload["remote_user_id"]
+            body = {"model": {k: v for k, v in note.items() if v is not None}}
+            path = f"applications/{quote(str(payload['application_remote_id']), safe='')}/notes"
         elif operation == "interview.create":
             require_keys(operation, payload, "application_remote_id", "start_at", "end_at")
             model = {

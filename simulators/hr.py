@@ -90,7 +90,7 @@ def _render_fault(kind: str, status: int, retry_after: int | None) -> Response:
 
 
 class HRSimulator:
-    """The HR system's state: tables, resume texts, screening results, idempotency keys and webhooks."""
+    """The HR system's state: tables, resume texts, screening results, notes, idempotency keys and webhooks."""
 
     def __init__(
         self, world: World, config: HRConfig, faults: Faults, deliverer: Deliverer, clock: Callable[[], float]
@@ -104,6 +104,7 @@ class HRSimulator:
         with paused_gc():
             self.texts = load_world(world, self.tables)
         self.screening: dict[str, list[dict[str, Any]]] = {}
+        self.notes: dict[str, list[dict[str, Any]]] = {}  # application id -> notes for the recruiters
         self.idempotency = IdempotencyStore()
         self._webhook_rng = random.Random(world.seed)  # noqa: S311 (reproducible, not crypto)
 

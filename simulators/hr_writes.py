@@ -1,4 +1,4 @@
-"""Writes into the HR system: stage changes, calendar interviews and screening results.
+"""Writes into the HR system: stage changes, calendar interviews, screening results and notes.
 
 Every write takes an optional ``Idempotency-Key`` header: the same key with the same body answers the first
 response again (header ``Idempotent-Replayed: true``) and changes nothing; the same key with another body
@@ -12,6 +12,9 @@ answers 422. Write bodies and answers follow the unified-HR-API shape: ``{"model
   start_at, end_at, status?}}``: puts an interview on the calendar (201).
 - ``POST /applications/{id}/screening-results`` ``{"model": {score (0-100), passed, reasons[], rank?,
   run_id?}}``: writes a screening outcome into the interview process (201); ``GET`` lists them.
+- ``POST /applications/{id}/notes`` ``{"model": {subject, body, visibility?, remote_user_id?}}``: a note on
+  the application's activity feed, which the recruiters see (201, no webhook); ``GET`` lists them.
+  ``visibility``: ``ADMIN_ONLY``, ``PUBLIC`` or ``PRIVATE`` (default ``ADMIN_ONLY``).
 
 Each successful write sends a signed webhook after the answer (``application.changed``,
 ``interview.created``, ``screening_result.created``).
@@ -185,6 +188,34 @@ def _add_screening(sim: HRSimulator, request: Request, body: Any) -> Outcome:
     return 201, _ok(result), [("screening_result.created", "applications", row.record)]
 
 
+def _add_note(sim: HRSimulator, request: Request, body: Any) -> Outcome:
+    row = sim.tables["applications"].get(request.path_params["id"])
+    if row is None:
+        raise _Invalid("NOT_FOUND", "Application not found.", "/id")
+    model = _model(body)
+    for name in ("subject", "body"):
+        if not isinstance(model.get(name), str) or not model[name].strip():
+            raise _Invalid("MISSING_REQUIRED_FIELD", f"'{name}' must be a non-empty string.", f"/model/{name}")
+    visibility = model.get("visibility", "ADMIN_ONLY")
+    if visibility not in ("ADMIN_ONLY", "PUBLIC", "PRIVATE"):
+        raise _Invalid("INVALID_FIELD", f"Unknown visibility {visibility!r}.", "/model/visibility")
+    notes = sim.notes.setdefault(row.record["id"], [])
+    note = {
+        "id": str(uuid.uuid4()),
+        "remote_id": str(70000 + sum(len(n) for n in sim.notes.values())),
+        "application": row.record["id"],
+        "candidate": row.record["candidate"],
+        "activity_type": "NOTE",
+        "subject": model["subject"],
+        "body": model["body"],
+        "visibility": visibility,
+        "user": _user(sim, model["remote_user_id"], "/model/remote_user_id") if model.get("remote_user_id") else None,
+        "remote_created_at": iso_z(sim.clock()),
+    }
+    notes.append(note)
+    return 201, _ok(note), []
+
+
 def _write(handler: Callable[[HRSimulator, Request, Any], Outcome]) -> Callable[[Request], Any]:
     async def endpoint(request: Request) -> Response:
         sim: HRSimulator = request.app.state.sim
@@ -220,13 +251,19 @@ def _write(handler: Callable[[HRSimulator, Request, Any], Outcome]) -> Callable[
     return endpoint
 
 
-async def _list_screening(request: Request) -> Response:
-    sim: HRSimulator = request.app.state.sim
-    if not sim.authorized(request):
-        return JSONResponse({"detail": "Invalid API key."}, 401)
-    if sim.tables["applications"].get(request.path_params["id"]) is None:
-        return JSONResponse({"detail": "Not found."}, 404)
-    return JSONResponse({"next": None, "previous": None, "results": sim.screening.get(request.path_params["id"], [])})
+def _per_application(book: Callable[[HRSimulator], dict[str, list[dict[str, Any]]]]) -> Callable[[Request], Any]:
+    """List what was written about one application (screening results, notes)."""
+
+    async def endpoint(request: Request) -> Response:
+        sim: HRSimulator = request.app.state.sim
+        if not sim.authorized(request):
+            return JSONResponse({"detail": "Invalid API key."}, 401)
+        if sim.tables["applications"].get(request.path_params["id"]) is None:
+            return JSONResponse({"detail": "Not found."}, 404)
+        results = book(sim).get(request.path_params["id"], [])
+        return JSONResponse({"next": None, "previous": None, "results": results})
+
+    return endpoint
 
 
 def routes() -> list[Route]:
@@ -234,6 +271,8 @@ def routes() -> list[Route]:
     return [
         Route("/applications/{id}/change-stage", _write(_change_stage), methods=["POST"]),
         Route("/applications/{id}/screening-results", _write(_add_screening), methods=["POST"]),
-        Route("/applications/{id}/screening-results", _list_screening, methods=["GET"]),
+        Route("/applications/{id}/screening-results", _per_application(lambda s: s.screening), methods=["GET"]),
+        Route("/applications/{id}/notes", _write(_add_note), methods=["POST"]),
+        Route("/applications/{id}/notes", _per_application(lambda s: s.notes), methods=["GET"]),
         Route("/interviews", _write(_create_interview), methods=["POST"]),
     ]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -554,32 +555,46 @@ class Runner:
 
     async def _calendar(self, rule: Rule, application: Any, interview: Any) -> str | None:
         """Put the interview on the HR system's calendar; the HR system's id for it (None: no HR system)."""
-        hr = await self._connection("interview", "interview.create")
+        payload = {
+            "interviewers": interview.interviewers or [],
+            "location": interview.location,
+            "start_at": interview.start_at.isoformat(),
+            "end_at": interview.end_at.isoformat(),
+        }
+        return await self._to_hr(
+            rule,
+            application,
+            ("interview", "interview.create"),
+            payload,
+            f"interview:{interview.id}",
+            lambda hr, remote: f"round {interview.round} interview on the HR calendar of {hr} (HR id {remote})",
+            event_type="interview.calendar_written",
+            entity="interview",
+            entity_id=interview.id,
+        )
+
+    async def _to_hr(
+        self,
+        rule: Rule,
+        application: Any,
+        what: tuple[str, str],
+        payload: dict[str, Any],
+        key: str,
+        note: Callable[[str, Any], str],
+        **event: Any,
+    ) -> str | None:
+        """Write about the application to the HR system (``what``: model and operation) when the tenant has
+        one that performs it and knows the application; record the step the first time it happens. Answers
+        the HR system's id of what was written (None: nothing was)."""
+        hr = await self._connection(*what)
         app_remote = await self._reference("application", application.id, hr.id) if hr else None
         if hr is None or not app_remote:
             return None
-        result = await self._write(
-            hr,
-            "interview.create",
-            {
-                "application_remote_id": app_remote,
-                "interviewers": interview.interviewers or [],
-                "location": interview.location,
-                "start_at": interview.start_at.isoformat(),
-                "end_at": interview.end_at.isoformat(),
-            },
-            f"interview:{interview.id}",
-        )
+        result = await self._write(hr, what[1], {"application_remote_id": app_remote, **payload}, key)
         remote = getattr(result, "remote_id", None)
         if not (getattr(result, "raw", None) or {}).get("replayed"):
             await self._record(
-                application,
-                f"round {interview.round} interview on the HR calendar of {hr.name} (HR id {remote})",
-                event_type="interview.calendar_written",
-                entity="interview",
-                entity_id=interview.id,
-                rule=rule.id or rule.do,
-                connection_id=str(hr.id),
+                application, note(hr.name, remote), rule=rule.id or rule.do, connection_id=str(hr.id), **event
             )
         return str(remote) if remote else None
 
@@ -618,7 +633,21 @@ class Runner:
                 )
                 session.add(_note(application, rule, f"{reason}; HR notified (no automatic rejection)", self.trigger))
             await session.commit()
-        await _done(self.db, self.tenant, key, {"notification_id": str(note.id)})
+        upstream = await self._note_in_hr(rule, application, note)
+        await _done(self.db, self.tenant, key, {"notification_id": str(note.id), "hr_note": upstream})
+
+    async def _note_in_hr(self, rule: Rule, application: Any, notification: Any) -> str | None:
+        """Tell the recruiters where they work: a note on the application in the HR system; its id there."""
+        return await self._to_hr(
+            rule,
+            application,
+            ("application", "application.note"),
+            {"subject": notification.title, "body": notification.body},
+            f"notification:{notification.id}",
+            lambda hr, remote: f"HR told in {hr}: note on the application (HR id {remote})",
+            event_type="application.note_written",
+            notification_id=str(notification.id),
+        )
 
     async def _do_invite_ai_interview(self, rule: Rule, application: Any, **_: Any) -> None:
         key = f"wf:invite:{application.id}"

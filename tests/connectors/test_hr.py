@@ -10,7 +10,13 @@ import httpx
 import pytest
 
 from connectors.base import ConnectionConfig
-from connectors.errors import NormalizationError, SignatureInvalid, TimestampOutOfTolerance, UpstreamRejected
+from connectors.errors import (
+    NormalizationError,
+    SignatureInvalid,
+    TimestampOutOfTolerance,
+    UpstreamRejected,
+    WritePayloadInvalid,
+)
 from connectors.hr import HrConnector
 from schema.records import ContactValue
 from simulators.signing import hr_signature
@@ -201,6 +207,24 @@ async def test_writes_use_the_hr_bodies_and_idempotency_keys() -> None:
     }
     assert json.loads(sent[2].content)["model"]["start_at"] == "2025-03-10T06:00:00Z"
     assert [r.headers["idempotency-key"] for r in sent] == ["k1", "k2", "k3"]
+
+
+async def test_note_goes_on_the_application_for_the_recruiters() -> None:
+    sent: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(201, json={"model": {"id": "note-1"}, "warnings": [], "errors": [], "logs": []})
+
+    hr = connector(handle)
+    payload = {"application_remote_id": "app1", "subject": "审批被拒绝", "body": "请人工决定", "visibility": None}
+    result = await hr.write("application.note", payload, idempotency_key="n1")
+    with pytest.raises(WritePayloadInvalid):
+        await hr.write("application.note", {"application_remote_id": "app1", "subject": "s"}, idempotency_key="n2")
+    assert result.remote_id == "note-1" and len(sent) == 1, "a payload without a body is refused before sending"
+    assert sent[0].url.raw_path.decode() == "/api/applications/app1/notes"
+    assert json.loads(sent[0].content) == {"model": {"subject": "审批被拒绝", "body": "请人工决定"}}
+    assert sent[0].headers["idempotency-key"] == "n1"
 
 
 async def test_refused_write_carries_the_hr_detail() -> None:

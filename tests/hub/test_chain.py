@@ -12,8 +12,8 @@ mobile app over real HTTP, with the hub on a real server and a real RQ worker:
 5. a duplicated callback and the workflow job run again from the start change nothing twice;
 6. every step is an event and a line in the application's history saying what moved it.
 
-When the approver rejects, or the originator revokes, the hub records it and tells HR; the candidate is
-neither rejected nor told.
+When the approver rejects, or the originator revokes, the hub records it and tells HR (a notification in
+the hub and a note on the application in the HR system); the candidate is neither rejected nor told.
 """
 
 from __future__ import annotations
@@ -396,6 +396,8 @@ async def test_rejected_or_revoked_approval_tells_hr_and_never_rejects_the_candi
         assert await hub.count(m.Notification, m.Notification.recipient_kind == "candidate") == 0
         (told,) = await hub.rows(m.Notification, m.Notification.recipient_kind == "hr")
         assert status.lower() in told.body and "not rejected" in told.body
+        (note,) = chain.hr_app.state.sim.notes[chain.application.uid]  # the recruiters read it in the HR system
+        assert (note["subject"], note["body"]) == (told.title, told.body) and note["activity_type"] == "NOTE"
         seen = [n["node"] for n in (await chain.graphql(NOTIFICATIONS))["notifications"]["edges"]]
         assert [n["title"] for n in seen] == [told.title], "HR sees it in the hub"
 
@@ -405,5 +407,7 @@ async def test_rejected_or_revoked_approval_tells_hr_and_never_rejects_the_candi
         rule = "tell-hr-rejected" if status == "REJECTED" else "tell-hr-canceled"
         assert [r for who, r in lines if who == "oa-callback" and r.startswith(f"approval {status} in {dialect}")]
         assert len([r for who, r in lines if who == rule and "HR notified (no automatic rejection)" in r]) == 1
+        assert len([r for who, r in lines if who == rule and r.startswith("HR told in hr: note on the application")]) == 1  # noqa: E501
         types = [e.type for e in await chain.events()]
         assert "approval.status_changed" in types and types.count("notification.created") == 1
+        assert types.count("application.note_written") == 1

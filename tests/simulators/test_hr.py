@@ -201,3 +201,23 @@ async def test_webhooks_are_signed_and_sometimes_repeat(world: World, clock: Fak
     assert events[0]["event"] == "candidate.changed" and events[0]["data"]["tags"] == ["vip"]
     assert events[2]["event"] == "screening_result.created" and events[2]["model"] == "Application"
     assert all(d["accepted"] for d in deliveries)
+
+
+async def test_notes_on_an_application(world: World, clock: FakeClock) -> None:
+    app = create_hr_app(world, clock=clock)
+    async with asgi_client(app, headers=AUTH) as client:
+        application = (await client.get("/applications", params={"page_size": 1})).json()["results"][0]
+        url = f"/applications/{application['id']}/notes"
+        body = {"model": {"subject": "二面审批被拒绝", "body": "候选人未被拒绝，请 HR 决定。"}}
+        created = [await client.post(url, json=body, headers={"Idempotency-Key": "n-1"}) for _ in range(2)]
+        listed = (await client.get(url)).json()["results"]
+        no_body = await client.post(url, json={"model": {"subject": "x"}})
+        bad_visibility = await client.post(url, json={"model": {**body["model"], "visibility": "EVERYONE"}})
+        missing = await client.post("/applications/nope/notes", json=body)
+    assert created[0].status_code == 201 and created[1].json() == created[0].json()
+    note = created[0].json()["model"]
+    assert listed == [note], "the replay added nothing"
+    assert (note["activity_type"], note["visibility"]) == ("NOTE", "ADMIN_ONLY")
+    assert note["candidate"] == application["candidate"]
+    assert no_body.status_code == 400 and no_body.json()["errors"][0]["source"]["pointer"] == "/model/body"
+    assert bad_visibility.status_code == 400 and missing.status_code == 404
