@@ -32,7 +32,9 @@ class ScreeningRun(TenantScoped, Base):
 class ScreeningResult(TenantScoped, Base):
     __tablename__ = "screening_results"
     __table_args__ = (UniqueConstraint("run_id", "application_id"),)
-    run_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("screening_runs.id", ondelete="CASCADE"), index=True)
+    # Reads by run use the unique (run_id, application_id) index; a second index on run_id alone would only
+    # cost every bulk insert of a large run.
+    run_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("screening_runs.id", ondelete="CASCADE"))
     application_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("applications.id", ondelete="CASCADE"), index=True
     )

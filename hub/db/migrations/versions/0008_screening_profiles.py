@@ -44,6 +44,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("resume_id", sa.Uuid(), nullable=True))
         batch_op.add_column(sa.Column("source_digest", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("profile_key", sa.Text(), nullable=True))
+        # the unique (run_id, application_id) index serves reads by run; this one only slowed bulk inserts
+        batch_op.drop_index(batch_op.f("ix_screening_results_run_id"))
     if op.get_bind().dialect.name == "postgresql":
         op.execute(_FUNCTION)
         op.execute(_TRIGGER)
@@ -59,6 +61,7 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS resumes_text_md5 ON resumes")
         op.execute("DROP FUNCTION IF EXISTS hub_resume_text_md5()")
     with op.batch_alter_table("screening_results", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_screening_results_run_id"), ["run_id"], unique=False)
         batch_op.drop_column("profile_key")
         batch_op.drop_column("source_digest")
         batch_op.drop_column("resume_id")
