@@ -77,29 +77,7 @@ class Steps(StepContext):
         if connection is not None:
             payload = await self._approval_payload(connection, approval, application, evaluation, options)
             result = await self._write(connection, "approval.create", payload, f"approval:{approval.id}")
-            remote = getattr(result, "remote_id", None)
-            if remote:
-                async with self.db.session(self.tenant) as session:
-                    exists = (
-                        await session.scalars(
-                            select(m.RemoteLink).where(
-                                m.RemoteLink.connection_id == connection.id,
-                                m.RemoteLink.entity == "approval",
-                                m.RemoteLink.remote_id == remote,
-                            )
-                        )
-                    ).first()
-                    if exists is None:
-                        session.add(
-                            m.RemoteLink(
-                                connection_id=connection.id,
-                                entity="approval",
-                                entity_id=approval.id,
-                                remote_id=remote,
-                                fetched_at=utcnow(),
-                            )
-                        )
-                    await session.commit()
+            remote = getattr(result, "remote_id", None)  # write_back linked it to the approval (its approval_id)
         await self._move(application, options.get("move_to_stage"), "second-round approval requested", rule)
         await done(self.db, self.tenant, key, {"approval_id": str(approval.id), "remote_id": remote})
 
