@@ -42,6 +42,9 @@ __all__ = ["Lead", "Member", "SharedData", "SharedExecutions", "share_subscripti
 
 #: How long a member waits for its leader before doing the work itself.
 LEADER_TIMEOUT = 10.0
+#: A group's result serves the members that reach the event within this many seconds (a live
+#: fan-out takes milliseconds); a subscriber replaying the event later loads it afresh.
+SLOT_LIFETIME = 5.0
 
 _ABANDONED: Any = object()
 _SKIP: Any = object()
@@ -78,11 +81,12 @@ class _Slot:
     :data:`LEADER_TIMEOUT` (a bug, or a generator never closed) is given up on, so members
     never wait forever."""
 
-    __slots__ = ("result", "timer")
+    __slots__ = ("expires", "result", "timer")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.result: asyncio.Future[Any] = loop.create_future()
         self.timer = loop.call_later(LEADER_TIMEOUT, self.abandon)
+        self.expires = loop.time() + SLOT_LIFETIME
 
     def finish(self, outcome: Any) -> None:
         self.timer.cancel()
@@ -142,8 +146,10 @@ class SharedExecutions:
         ``present`` filters and loads the event for the subscriber; the group's leader calls
         it, members call it only when the leader failed."""
         slot = self._slots.get(key)
-        if slot is None:
-            slot = self._slots[key] = _Slot(asyncio.get_running_loop())
+        loop = asyncio.get_running_loop()
+        if slot is None or slot.expires < loop.time():
+            slot = self._slots[key] = _Slot(loop)
+            self._slots.move_to_end(key)
             if len(self._slots) > self.size:
                 self._slots.popitem(last=False)
             try:

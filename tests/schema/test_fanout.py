@@ -83,3 +83,15 @@ def test_only_plain_shared_payloads_reuse_their_json() -> None:
     assert shared_payload({"data": data}) == '{"data":{"events":{"cursor":"7"}}}'
     assert shared_payload({"data": data, "errors": [{"message": "x"}]}) is None
     assert shared_payload({"data": {"events": {"cursor": "7"}}}) is None
+
+
+async def test_a_late_subscriber_loads_the_event_afresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    import schema.fanout
+
+    monkeypatch.setattr(schema.fanout, "SLOT_LIFETIME", 0.0)
+    shared, calls = SharedExecutions(), []
+    first = await shared.deliver(("k", "4"), _counting("event", calls))
+    first.slot.settle(ExecutionResult({"events": None}, None), [])
+    await asyncio.sleep(0.01)
+    assert isinstance(await shared.deliver(("k", "4"), _counting("event", calls)), Lead)  # not the old result
+    assert calls == [1, 1]
