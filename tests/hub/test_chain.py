@@ -338,6 +338,9 @@ async def test_chain_from_the_phone_to_the_calendar(chain_for: Any, dialect: str
         (note,) = await hub.rows(m.Notification, m.Notification.recipient_kind == "candidate")
         assert note.recipient_id == chain.candidate_id and note.status == "DELIVERED"
         assert await hub.count(m.ApprovalInstance) == 1
+        carrying = [i for i in chain.spec["app"].state.sim.book.instances.values()
+                    if any("总分 Score:" in f.value for f in i.form)]  # fmt: skip
+        assert [i.instance_id for i in carrying] == [chain.remote_approval], "one approval in the OA system"
 
         # every step is an event ...
         types = [e.type for e in await chain.events()]
