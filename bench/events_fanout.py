@@ -1,10 +1,15 @@
 """Event fan-out: latency from a job committing its result to each of N WebSocket subscribers
 receiving it, on one hub process; events per second fanned out; memory per idle subscriber.
 
-    .venv/bin/python bench/events_fanout.py [--subscribers 1000] [--events 20]
+    .venv/bin/python bench/events_fanout.py [--subscribers 1000] [--events 20] [--deflate]
 
 The producer does what a scoring job does: commit an evaluation and its event in one
 transaction, then publish. Targets: p99 under 250 ms with 1,000 subscribers.
+
+Latencies depend on what else the machine runs (the clients share it with the hub); the hub's
+CPU time per delivery (user + system, from /proc) is the figure to compare between runs. The hub
+runs as `hub serve` runs it: `hub.asgi:app`, per-message deflate off (``--deflate`` to offer it).
+All subscribers use one operation and one role, so they form one group (see schema/fanout.py).
 """
 
 from __future__ import annotations
