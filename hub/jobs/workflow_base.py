@@ -190,15 +190,28 @@ class StepContext:
         payload: dict[str, Any],
         key: str,
         note: Callable[[str, Any], str],
+        *,
+        unless_linked: tuple[str, uuid.UUID] | None = None,
         **event: Any,
     ) -> str | None:
         """Write about the application to the HR system (``what``: model and operation) when the tenant has
         one that performs it and knows the application; record the step the first time it happens. Answers
-        the HR system's id of what was written (None: nothing was)."""
+        the HR system's id of what was written (None: nothing was). ``unless_linked`` names the hub entity
+        the write creates: when the HR system has it already (it came from there), nothing is written."""
         hr = await self._connection(*what)
         app_remote = await self._reference("application", application.id, hr.id) if hr else None
         if hr is None or not app_remote:
             return None
+        if unless_linked is not None:
+            async with self.db.session(self.tenant) as session:
+                query = select(m.RemoteLink.remote_id).where(
+                    m.RemoteLink.connection_id == hr.id,
+                    m.RemoteLink.entity == unless_linked[0],
+                    m.RemoteLink.entity_id == unless_linked[1],
+                )
+                there = (await session.scalars(query)).first()
+            if there is not None:
+                return str(there)
         result = await self._write(hr, what[1], {"application_remote_id": app_remote, **payload}, key)
         remote = getattr(result, "remote_id", None)
         if not (getattr(result, "raw", None) or {}).get("replayed"):

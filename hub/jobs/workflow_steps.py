@@ -18,7 +18,7 @@ from sqlalchemy import select
 from hub.db import models as m
 from hub.db.base import utcnow
 from hub.jobs.workflow_base import StepContext, add_with_event, claim, definition_code, done, history_line
-from hub.services.notifications import Invitation, hr_notice, interview_invitation, interviewers_of
+from hub.services.notifications import Interviewer, Invitation, hr_notice, interview_invitation, interviewers_of
 from hub.workflows import Rule
 
 __all__ = ["Steps"]
@@ -170,11 +170,14 @@ class Steps(StepContext):
                 session.add(history_line(application, rule, note, self.trigger))
             if interview.start_at is None or interview.end_at is None:  # an upstream copy without a time yet
                 interview.start_at, interview.end_at = start, end
+            # The interview as it stands (it may have come from the HR system), its interviewers by the
+            # names the rule gives them.
+            names = {i.id: i.name for i in interviewers}
             invitation = interview_invitation(
                 interview.start_at,
                 interview.end_at,
                 location=interview.location,
-                interviewers=interviewers,
+                interviewers=[Interviewer(i, names.get(i, i)) for i in interview.interviewers or []],
                 timezone=options.get("timezone"),
                 interview_id=str(interview.id),
                 round_=interview.round,
@@ -268,6 +271,7 @@ class Steps(StepContext):
             payload,
             f"interview:{interview.id}",
             lambda hr, remote: f"round {interview.round} interview on the HR calendar of {hr} (HR id {remote})",
+            unless_linked=("interview", interview.id),
             event_type="interview.calendar_written",
             entity="interview",
             entity_id=interview.id,
