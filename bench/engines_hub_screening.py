@@ -20,9 +20,10 @@ Redis key prefix of its own (deleted at the end), resumes built from a pool of g
 (``--pool`` distinct texts; each library resume gets its own header line, so no two rows are identical and
 every row is extracted on its own), sealed with the tenant's key like any resume, bulk-inserted.
 
-Workers are ``hub worker`` processes (RQ's forking worker: one work horse per job). ``--warm`` starts them
-with the engines preloaded in the parent (:func:`hub.jobs.engines.warm_engines`) so each horse inherits the
-pipeline instead of building it. ``--quick`` scales the library to 8,000.
+Workers are ``hub worker`` processes (RQ's forking worker: one work horse per job), which build the engines
+before forking (:func:`hub.jobs.engines.warm_engines`), so each horse inherits the pipeline instead of
+building it; ``--warm`` (kept for comparison with older runs) preloads them once more before the CLI starts.
+``--quick`` scales the library to 8,000.
 """
 
 from __future__ import annotations
