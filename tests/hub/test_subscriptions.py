@@ -503,20 +503,20 @@ async def test_screening_run_progress_and_completion(server: LoopbackServer, set
         client = await Client.connect(server, hr)
         await client.subscribe(SCREENING_RUN, run=_gid("ScreeningRun", runs[0].id))
         await asyncio.sleep(0.5)
-        async with db.session(tenant) as session:
-            for run, done, status, kind in (
-                (runs[1], 400, "DONE", "completed"),  # another run: not this subscription's
-                (runs[0], 200, "RUNNING", "progress"),
-                (runs[0], 400, "DONE", "completed"),
-            ):
+
+        async def step(run: Any, done: int, status: str, kind: str) -> None:
+            async with db.session(tenant) as session:
                 row = await session.get(m.ScreeningRun, run.id)
                 row.done, row.status, row.shortlist_size = done, status, 12 if status == "DONE" else None
                 session.add(m.Event(type=f"screening_run.{kind}", entity="screening_run", entity_id=run.id, data={}))
                 await session.commit()
-                await asyncio.sleep(1.2)  # the next sweep publishes it with the row as it is now
+
+        await step(runs[1], 400, "DONE", "completed")  # another run: not this subscription's
+        await step(runs[0], 200, "RUNNING", "progress")
         progress = (await client.next())["payload"]["data"]["screeningRunEvents"]
         assert progress["type"] == "screening_run.progress"
         assert progress["run"]["progress"] == {"done": 200, "total": 400, "percent": 50.0}
+        await step(runs[0], 400, "DONE", "completed")  # the run as it is when the event is pushed
         completed = (await client.next())["payload"]["data"]["screeningRunEvents"]
         assert completed["type"] == "screening_run.completed"
         assert (completed["run"]["status"], completed["run"]["shortlistSize"]) == ("DONE", 12)
