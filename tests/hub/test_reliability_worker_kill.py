@@ -188,11 +188,11 @@ async def test_worker_killed_mid_scoring_retries_once_and_notifies_once(
         interviews = (await session.scalars(select(m.Interview))).all()
     assert len(evaluations) == 1 and evaluations[0].session_id == session_id
     assert (run.status, run.attempts) == ("DONE", 2)
-    assert [(n.recipient_id, n.status) for n in notes] == [(ids["candidate"], "SENT")]
+    assert [(n.recipient_id, n.status) for n in notes] == [(ids["candidate"], "DELIVERED")]  # the app's delivery status
     assert [(i.round, i.location) for i in interviews] == [(2, "总部 3F")]
     assert [p["to"] for p in pushes.values()] == [world.candidates[0].remote_id], "the candidate is notified once"
 
 
 async def _notified(runtime: Runtime, tenant: uuid.UUID, pushes: dict[str, Any]) -> bool:
-    sent = await _count(runtime, tenant, m.Notification, m.Notification.status == "SENT")
+    sent = await _count(runtime, tenant, m.Notification, m.Notification.status == "DELIVERED")
     return await true(sent >= 1 and len(pushes) >= 1)
