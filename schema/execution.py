@@ -32,9 +32,11 @@ from typing import Any
 from graphql import (
     GraphQLError,
     GraphQLField,
+    GraphQLID,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLString,
     OperationType,
     is_abstract_type,
     is_leaf_type,
@@ -78,7 +80,7 @@ def plan_cache_size() -> int:
 class _Shape:
     """How to complete a value of one output type (one level of list/non-null nesting)."""
 
-    __slots__ = ("coerce", "gtype", "item", "kind", "non_null", "plan")
+    __slots__ = ("coerce", "gtype", "item", "kind", "non_null", "plan", "str_identity")
 
     def __init__(self, gtype: GraphQLOutputType) -> None:
         self.non_null = is_non_null_type(gtype)
@@ -87,6 +89,8 @@ class _Shape:
         self.plan: _ObjectPlan | None = None
         self.item: _Shape | None = None
         self.coerce: Callable[[Any], Any] | None = None
+        # String and ID coerce a str to itself: plans skip the call for str values.
+        self.str_identity = inner is GraphQLString or inner is GraphQLID
         if is_leaf_type(inner):
             self.kind = _LEAF
             self.coerce = inner.coerce_output_value  # type: ignore[union-attr]
@@ -369,6 +373,8 @@ class CompiledExecution(StrawberryGraphQLCoreExecutionContext):
                         if field.shape.non_null:
                             raise TypeError(field.null_message)
                         out[key] = None
+                    elif field.shape.str_identity and type(value) is str:
+                        out[key] = value
                     else:
                         out[key] = self._coerce(field.shape, value)
                     continue
@@ -457,7 +463,7 @@ class CompiledExecution(StrawberryGraphQLCoreExecutionContext):
                     self._pending.append(_Pending(element, field, item, ipath, ipos))
                     continue
                 if item.kind == _LEAF and element is not None:
-                    out[index] = self._coerce(item, element)
+                    out[index] = element if item.str_identity and type(element) is str else self._coerce(item, element)
                 else:
                     out[index] = self._complete(item, field, element, ipath, ipos)
             except Exception as raw:
