@@ -53,7 +53,7 @@ from graphql.pyutils import Path, Undefined, is_iterable
 from strawberry.extensions.field_extension import FieldExtension, build_field_extension_resolvers
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-__all__ = ["SOURCE_RESOLVER", "CompiledExecution", "plan_cache_size"]
+__all__ = ["SOURCE_RESOLVER", "CompiledExecution", "context_only", "plan_cache_size"]
 
 #: Field metadata key: ``fn(source, context) -> value``, the field's whole resolution for plans
 #: to call directly (no resolve info, no Strawberry ``Info``). Honoured only for fields without
@@ -67,6 +67,41 @@ _PLAN_CACHE_SIZE = 256
 _PLANS: OrderedDict[tuple[int, str], tuple[Any, _OperationPlan]] = OrderedDict()
 
 _LEAF, _OBJECT, _LIST, _ABSTRACT = range(4)
+
+
+class _ContextInfo:
+    """What a :func:`context_only` resolver is given by plans instead of a full ``Info``."""
+
+    __slots__ = ("context",)
+
+    def __init__(self, context: Any) -> None:
+        self.context = context
+
+
+def context_only(field: Any) -> Any:
+    """Declare that a field's resolver ``(self, info)`` reads nothing of ``info`` but
+    ``info.context`` (relations through the request's loaders, say): plans then call it with
+    the context alone, without building resolve info. Put it above ``@strawberry.field``."""
+    resolver = field.base_resolver
+    if (
+        resolver is None
+        or field.arguments
+        or field.extensions
+        or resolver.self_parameter is None
+        or resolver.info_parameter is None
+        or resolver.root_parameter is not None
+        or resolver.parent_parameter is not None
+        or resolver.is_async
+    ):
+        raise TypeError(f"{field.python_name}: context_only needs a synchronous resolver (self, info) and nothing else")
+    function = resolver.wrapped_func
+    info_name = resolver.info_parameter.name
+
+    def source_resolver(source: Any, context: Any) -> Any:
+        return function(source, **{info_name: _ContextInfo(context)})
+
+    field.metadata = {**(field.metadata or {}), SOURCE_RESOLVER: source_resolver}
+    return field
 
 
 class _NotCompilable(Exception):

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.types import Info
 
+from schema.execution import context_only
 from schema.personal import personal_field
 from schema.prefetch import related
 from schema.records import JobStatus
@@ -208,10 +209,12 @@ class Candidate(Node):
             updated_at=row.updated_at,
         )
 
+    @context_only
     @strawberry.field
     def applications(self, info: Info) -> list[Application]:
         return related(info, "applications_by_candidate", self._row.id, Application.from_row, many=True)
 
+    @context_only
     @strawberry.field
     def resumes(self, info: Info) -> list[Resume]:
         return related(info, "resumes_by_candidate", self._row.id, Resume.from_row, many=True)
@@ -262,22 +265,27 @@ class Application(Node):
             updated_at=row.updated_at,
         )
 
+    @context_only
     @strawberry.field
     def candidate(self, info: Info) -> Candidate:
         return related(info, "candidate", self._row.candidate_id, Candidate.from_row, many=False)
 
+    @context_only
     @strawberry.field
     def job(self, info: Info) -> Job:
         return related(info, "job", self._row.job_id, Job.from_row, many=False)
 
+    @context_only
     @strawberry.field(description="Stage changes, oldest first.")
     def history(self, info: Info) -> list[StageChange]:
         return related(info, "history_by_application", self._row.id, StageChange.from_row, many=True)
 
+    @context_only
     @strawberry.field
     def interviews(self, info: Info) -> list[Interview]:
         return related(info, "interviews_by_application", self._row.id, Interview.from_row, many=True)
 
+    @context_only
     @strawberry.field(description="The most recent AI evaluation of this application, if any.")
     def latest_evaluation(self, info: Info) -> Evaluation | None:
         return related(info, "latest_evaluation", self._row.id, Evaluation.from_row, many=False)
@@ -333,6 +341,7 @@ class Interview(Node):
             created_at=row.created_at,
         )
 
+    @context_only
     @strawberry.field
     def application(self, info: Info) -> Application:
         return related(info, "application", self._row.application_id, Application.from_row, many=False)

@@ -19,7 +19,7 @@ import strawberry
 from strawberry.extensions import FieldExtension
 from strawberry.types import Info
 
-from schema.execution import SOURCE_RESOLVER, CompiledExecution, plan_cache_size
+from schema.execution import SOURCE_RESOLVER, CompiledExecution, context_only, plan_cache_size
 from schema.extensions import DocumentCache, ParsedDocuments
 
 
@@ -120,6 +120,12 @@ class Leaf:
         resolver=lambda: "", extensions=[NotCovered()], metadata={SOURCE_RESOLVER: _label}
     )
 
+    @context_only
+    @strawberry.field
+    def context_id(self, info: Info) -> str:
+        info.context.setdefault("context_only", []).append(self.id)
+        return f"{info.context['tag']}#{self.id}"
+
     @strawberry.field
     def context_tag(self, info: Info) -> str:
         return f"{info.context['tag']}:{info.path.key}"
@@ -207,7 +213,7 @@ compiled = strawberry.Schema(
 )
 
 QUERIES: list[tuple[str, dict[str, Any] | None]] = [
-    ("{ branches { label tags leaves { id value colour at doubled shout contextTag label guarded } } }", None),
+    ("{ branches { label tags leaves { id value colour at doubled shout contextTag contextId label guarded } } }", None),
     ("{ branches(first: 2) { label leaves { id later } } }", None),
     ("query Q($n: Int!) { branches(first: $n) { label } }", {"n": 1}),
     ("{ branches { leaves { id boom } } }", None),
@@ -285,3 +291,28 @@ async def test_plans_call_a_covered_source_resolver_directly() -> None:
     assert got.data == expected.data
     assert "direct" not in plain_context  # graphql-core ran the extension
     assert compiled_context["direct"] == ["0", "1", "2"]
+
+
+async def test_context_only_resolvers_get_the_context_alone() -> None:
+    query = "{ branches(first: 1) { leaves { contextId } } }"
+    plain_context: dict[str, Any] = {"tag": "t"}
+    compiled_context: dict[str, Any] = {"tag": "t"}
+    expected = await plain.execute(query, context_value=plain_context)
+    got = await compiled.execute(query, context_value=compiled_context)
+    assert got.data == expected.data == {"branches": [{"leaves": [{"contextId": f"t#{i}"} for i in range(3)]}]}
+    assert compiled_context["context_only"] == ["0", "1", "2"]
+
+
+def test_context_only_refuses_resolvers_it_cannot_serve() -> None:
+    def with_argument(self: Any, info: Info, n: int) -> int:
+        return n
+
+    def without_info(self: Any) -> int:
+        return 1
+
+    async def asynchronous(self: Any, info: Info) -> int:
+        return 1
+
+    for resolver in (with_argument, without_info, asynchronous):
+        with pytest.raises(TypeError, match="context_only needs"):
+            context_only(strawberry.field(resolver=resolver))
