@@ -111,7 +111,7 @@ def _profiles_sql(skills: Sequence[str]) -> str:
             WHERE x.tenant_id = %(tenant)s AND x.candidate_id = a.candidate_id
             ORDER BY x.id DESC LIMIT 1
         ) r ON true
-        WHERE a.tenant_id = %(tenant)s AND a.job_id = %(job)s AND a.id = ANY(%(ids)s)
+        WHERE a.tenant_id = %(tenant)s AND a.job_id = %(job)s AND a.id = ANY(%(ids)s::uuid[])
         """  # noqa: S608 - only generated parameter names are interpolated
 
 
@@ -126,9 +126,14 @@ async def _load(
     session: AsyncSession, tenant_id: uuid.UUID, job_id: uuid.UUID, ids: Sequence[uuid.UUID], screen: ProfileScreen
 ) -> list[tuple[Any, ...]]:
     """(application id, resume id, text digest, fresh, years, education, level of each skill) per application."""
-    params: dict[str, Any] = {"tenant": tenant_id, "job": job_id, "ids": list(ids), "version": features_version()}
+    # The ids go as one array literal: the driver would adapt 80,000 UUID objects one by one.
+    array = "{" + ",".join(map(str, ids)) + "}"
+    params: dict[str, Any] = {"tenant": tenant_id, "job": job_id, "ids": array, "version": features_version()}
     params.update({f"s{i}": skill for i, skill in enumerate(screen.skills)})
     async with (await _driver(session)).cursor(binary=True) as cursor:
+        # The plan's cost estimate for 80,000 lateral lookups switches JIT compilation on, which costs more
+        # (a third of a second) than the whole query saves by it.
+        await cursor.execute("SET LOCAL jit = off")
         await cursor.execute(_profiles_sql(screen.skills), params)
         return list(await cursor.fetchall())
 
