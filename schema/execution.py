@@ -318,7 +318,7 @@ class CompiledExecution(StrawberryGraphQLCoreExecutionContext):
             data = None
         if self._pending:
             return self._drain(data)
-        return self.finish(self.build_response(data))
+        return self._done(data)
 
     def _compilable(self, serially: bool | None) -> bool:
         return (
@@ -524,7 +524,15 @@ class CompiledExecution(StrawberryGraphQLCoreExecutionContext):
                 close = getattr(pending.awaitable, "close", None)
                 if close is not None:
                     close()
-        return self.finish(self.build_response(None if self._root_nulled else data))
+        return self._done(None if self._root_nulled else data)
+
+    def _done(self, data: dict[str, Any] | None) -> Any:
+        result = self.finish(self.build_response(data))
+        # graphql-core's resolve-info helpers are bound methods of this executor: a cycle that would
+        # keep the executor (and through its context the request's rows) for the cycle collector.
+        self.async_helpers = None  # type: ignore[assignment]
+        self._pending = []
+        return result
 
     def _settle(self, pending: _Pending, result: Any) -> None:
         container, key, _nullable, _parent, _path = pending.pos

@@ -143,12 +143,15 @@ class GraphQLEndpoint:
                 events=runtime.events,
                 services=runtime.extras,
             )
-            result = await runtime.schema.execute(
-                params["query"],
-                variable_values=params.get("variables"),
-                context_value=context,
-                operation_name=params.get("operationName"),
-            )
+            try:
+                result = await runtime.schema.execute(
+                    params["query"],
+                    variable_values=params.get("variables"),
+                    context_value=context,
+                    operation_name=params.get("operationName"),
+                )
+            finally:
+                context.loaders.clear()  # the request's rows and objects go now, not at the next collection
         await audit.flush()  # the audit entries are durable before the data leaves
         body: dict[str, Any] = {}
         if result.errors:
