@@ -19,14 +19,10 @@ from typing import Any
 
 from graphql import GraphQLError, ValidationRule
 from graphql.language import DirectiveNode
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-    SchemaExtension,
-)
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension
 from strawberry.extensions.disable_introspection import DisableIntrospection
+from strawberry.extensions.max_aliases import create_validator as aliases_validator
+from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 
 from schema.errors import HubError
 
@@ -180,12 +176,17 @@ def schema_extensions(
     debug: bool = False,
 ) -> list[Any]:
     # Factories, not instances: Strawberry builds fresh extensions for every operation.
+    # The limit rules are built once here: Strawberry's QueryDepthLimiter and MaxAliasesLimiter
+    # would create a new rule class for every request.
+    limits = [
+        depth_validator(max_depth, None, None),
+        aliases_validator(max_aliases),
+        _max_directives(max_directives),
+    ]
     extensions: list[Any] = [
         partial(DocumentCache, documents=ParsedDocuments()),
         partial(MaxTokensLimiter, max_token_count=max_tokens),
-        partial(QueryDepthLimiter, max_depth=max_depth),
-        partial(MaxAliasesLimiter, max_alias_count=max_aliases),
-        partial(AddValidationRules, [_max_directives(max_directives)]),
+        partial(AddValidationRules, limits),
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
