@@ -277,18 +277,19 @@ class _Pending:
         self.pos = pos
 
 
-def _has_directives(document_parts: list[Any]) -> bool:
+class _FindDirective(Visitor):
     found = False
 
-    class _Find(Visitor):
-        def enter_directive(self, node: DirectiveNode, *_: Any) -> Any:
-            nonlocal found
-            found = True
-            return Visitor.BREAK
+    def enter_directive(self, node: DirectiveNode, *_: Any) -> Any:
+        self.found = True
+        return Visitor.BREAK
 
+
+def _has_directives(document_parts: list[Any]) -> bool:
     for part in document_parts:
-        visit(part, _Find())
-        if found:
+        finder = _FindDirective()
+        visit(part, finder)
+        if finder.found:
             return True
     return False
 
@@ -332,16 +333,18 @@ class CompiledExecution(StrawberryGraphQLCoreExecutionContext):
 
     def _plan(self) -> _OperationPlan:
         operation = self.operation
-        parts = [operation, *self.fragment_definitions.values()]
-        variables_key = ""
-        if _has_directives(parts):
-            # @skip/@include decide which fields are collected: plans depend on the values.
-            variables_key = repr(sorted(self.variable_values.coerced.items(), key=lambda kv: kv[0]))
-        key = (id(operation), variables_key)
+        key = (id(operation), "")  # documents without directives: one plan whatever the variables
         hit = _PLANS.get(key)
         if hit is not None and hit[0] is operation:
             _PLANS.move_to_end(key)
             return hit[1]
+        if _has_directives([operation, *self.fragment_definitions.values()]):
+            # @skip/@include decide which fields are collected: plans depend on the values.
+            key = (id(operation), "vars:" + repr(sorted(self.variable_values.coerced.items(), key=lambda kv: kv[0])))
+            hit = _PLANS.get(key)
+            if hit is not None and hit[0] is operation:
+                _PLANS.move_to_end(key)
+                return hit[1]
         root_type = self.schema.get_root_type(OperationType.QUERY)
         if root_type is None:
             raise _NotCompilable("no query type")
