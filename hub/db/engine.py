@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -31,7 +32,9 @@ class Database:
     def __init__(self, settings: Settings, *, url: str | None = None, **engine_options: Any) -> None:
         install_scoping()
         self.url = url or settings.database_url
-        options: dict[str, Any] = {}
+        # JSON columns come back through orjson: same values as the standard library, several times
+        # faster (a dashboard page decodes a few hundred JSON values).
+        options: dict[str, Any] = {"json_deserializer": orjson.loads}
         if self.url.startswith("sqlite"):
             options["connect_args"] = {"timeout": 30}
         else:

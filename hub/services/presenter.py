@@ -9,9 +9,10 @@ A value that fails to decrypt (tampered, copied from another row, key destroyed)
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
+
+import orjson
 
 from hub.services.audit import AuditTrail
 from hub.services.store import PERSONAL_FIELDS
@@ -56,5 +57,5 @@ class Presenter:
         except DecryptionError as error:
             raise DataUnavailable("This value is unavailable: it failed its integrity check.") from error
         if kind == "list":
-            return [decision.apply(item) for item in json.loads(reveal(value))]
+            return [decision.apply(item) for item in orjson.loads(reveal(value))]
         return decision.apply(value)
