@@ -87,6 +87,17 @@ def _columns(model: Any) -> tuple[Any, ...]:
     return tuple(model.__table__.columns)
 
 
+@functools.cache
+def _lookup_statement(model: Any, key: str, postgres: bool) -> Select[Any]:
+    column = getattr(model, key)
+    if postgres:
+        match = column == any_(bindparam("values", type_=ARRAY(column.type)))
+    else:
+        match = column.in_(bindparam("values", expanding=True))
+    tenant = model.__table__.c.tenant_id == bindparam("tenant", type_=model.__table__.c.tenant_id.type)
+    return select(*_columns(model)).where(tenant, match).order_by(model.id)
+
+
 @functools.lru_cache(maxsize=512)
 def _record_class(fields: tuple[str, ...]) -> type[tuple[Any, ...]]:
     """A tuple with an attribute per column, for one shape of result.
@@ -214,14 +225,14 @@ class SqlStore:
                 where.append(getattr(model, name) == value)
         return model, where
 
-    async def _read(self, stmt: Any) -> list[Any]:
+    async def _read(self, stmt: Any, params: dict[str, Any] | None = None) -> list[Any]:
         """Run a read on the session's connection as Core: plain rows, no ORM bookkeeping.
 
         Core statements bypass the ORM's tenant criteria, so every read here carries
         :meth:`_tenant` explicitly (the tenant-isolation tests cover each read)."""
         async with self._lock:
             connection = await self.session.connection()
-            result = await connection.execute(stmt)
+            result = await connection.execute(stmt, params)
             record = _record_class(tuple(result.keys()))
             rows = [record(row) for row in result.all()]
             await self._release()
@@ -234,6 +245,13 @@ class SqlStore:
         if self.session.bind.dialect.name == "postgresql":
             return column == any_(bindparam(None, distinct, type_=ARRAY(column.type)))
         return column.in_(distinct)
+
+    def _lookup(self, model: Any, key: str, values: Sequence[Any]) -> tuple[Any, dict[str, Any]]:
+        """The tenant's rows of ``model`` whose ``key`` is one of ``values``, ordered by id: a
+        statement built once per model, key and dialect, with the tenant and values as parameters."""
+        postgres = self.session.bind.dialect.name == "postgresql"
+        distinct = list(dict.fromkeys(values))
+        return _lookup_statement(model, key, postgres), {"tenant": self.viewer.tenant_id, "values": distinct}
 
     def _tenant(self, model: Any) -> ColumnElement[bool]:
         return model.__table__.c.tenant_id == self.viewer.tenant_id
@@ -260,6 +278,10 @@ class SqlStore:
         model = ENTITIES[entity]
         if not ids:
             return []
+        if self.viewer.roles != frozenset({"candidate"}):  # staff: the prepared statement
+            stmt, params = self._lookup(model, "id", ids)
+            found = {row.id: row for row in await self._read(stmt, params)}
+            return [found.get(i) for i in ids]
         stmt = select(*_columns(model)).where(
             self._tenant(model), self._one_of(model.id, ids), *self._own_rows(entity, model)
         )
@@ -269,13 +291,17 @@ class SqlStore:
     async def rows_by_key(self, entity: str, key: str, values: Sequence[Any]) -> list[list[Any]]:
         model = ENTITIES[entity]
         column = getattr(model, key)
-        stmt = (
-            select(*_columns(model))
-            .where(self._tenant(model), self._one_of(column, values), *self._own_rows(entity, model))
-            .order_by(model.id)
-        )
+        params = None
+        if self.viewer.roles != frozenset({"candidate"}):  # staff: the prepared statement
+            stmt, params = self._lookup(model, key, values)
+        else:
+            stmt = (
+                select(*_columns(model))
+                .where(self._tenant(model), self._one_of(column, values), *self._own_rows(entity, model))
+                .order_by(model.id)
+            )
         groups: dict[Any, list[Any]] = defaultdict(list)
-        for row in await self._read(stmt):
+        for row in await self._read(stmt, params):
             groups[getattr(row, key)].append(row)
         return [groups.get(v, []) for v in values]
 
