@@ -211,7 +211,7 @@ def sync_screening_results(tenant_id: str, run_id: str, *, idempotency_key: str)
                 run_id,
                 str(connection_id),
                 [str(i) for i in batch],
-                idempotency_key=f"screening:{run_id}:write-back:{index}",
+                idempotency_key=f"{idempotency_key}:{index}",  # a planning again (a connection resumed) has its own
                 queue="low",
                 timeout=WRITE_BACK_TIMEOUT_SECONDS,
                 retry=Retry(max=len(WRITE_BACK_RETRY), interval=list(WRITE_BACK_RETRY)),

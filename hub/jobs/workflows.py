@@ -25,6 +25,7 @@ from sqlalchemy import select, text
 
 from hub.db import Database
 from hub.db import models as m
+from hub.jobs.engines import WRITE_BACK_TIMEOUT_SECONDS
 from hub.jobs.runtime import database, publish_events, run_async, settings
 from hub.jobs.workflow_base import claim, done
 from hub.jobs.workflow_steps import Steps
@@ -113,6 +114,52 @@ class Runner(Steps):
             )
             for rule in await self._rules(application.job_id, trigger):
                 await self._act(rule, application, approval=approval, reason=f"approval {status.lower()}")
+        elif event.type == "screening_result.passed":
+            await self._passed(event)
+        elif event.type == "connection.resumed":
+            await self._resumed(event)
+
+    async def _passed(self, event: m.Event) -> None:
+        """A result in a screening run's shortlist (:mod:`hub.services.screening_passed`): the job's
+        ``screening_result.passed`` rules act on it, unless a person has held or rejected it meanwhile or
+        the application is no longer active."""
+        data = event.data or {}
+        result = await self._one(m.ScreeningResult, event.entity_id)
+        application = await self._one(m.Application, result.application_id if result is not None else None)
+        if result is None or application is None or not result.passed or application.outcome != "ACTIVE":
+            return
+        if result.human_decision in ("HOLD", "REJECT"):
+            await self._record(
+                application, f"screening shortlist: no automation, a person decided {result.human_decision}", emit=False
+            )
+            return
+        reason = f"shortlisted by screening run {data.get('run_id')} (rank {result.rank})"
+        await self._once(application, f"wf:passed:{result.id}", reason, actor="screening")
+        for rule in await self._rules(application.job_id, "screening_result.passed"):
+            await self._act(rule, application, screening_result=result, reason=reason)
+
+    async def _resumed(self, event: m.Event) -> None:
+        """A connection is ACTIVE again: plan anew the screening write-backs it missed while it was not
+        (:func:`hub.services.screening_sync.pending_runs`); each result is still written once."""
+        from hub.services.screening_sync import pending_runs
+
+        runs = await pending_runs(self.db, self.tenant, event.entity_id)
+        if not runs:
+            return
+        redis = _sync_redis()
+        try:
+            queues = Queues(redis, prefix=settings().redis_prefix)
+            for run_id in runs:
+                queues.enqueue(
+                    "hub.jobs.sync_screening_results",
+                    str(self.tenant),
+                    str(run_id),
+                    idempotency_key=f"screening:{run_id}:write-back:resumed:{event.id}",
+                    queue="low",
+                    timeout=WRITE_BACK_TIMEOUT_SECONDS,
+                )
+        finally:
+            redis.close()
 
     async def _once(self, application: Any, key: str, note: str, *, actor: str) -> None:
         """A history line for a step the workflow saw happen (not one it performed), written once."""

@@ -51,6 +51,7 @@ __all__ = [
     "STATUSES",
     "ConnectorFailed",
     "breaker_of",
+    "change_status",
     "config_of",
     "create_connection",
     "find_connection",
@@ -212,9 +213,25 @@ async def update_connection(
             else None
         )
         if status is not None:
-            row.status = status
+            change_status(session, row, status)
         await session.commit()
     return row
+
+
+def change_status(session: Any, row: m.Connection, status: str) -> None:
+    """Set a connection's status in the caller's transaction. Back to ACTIVE from PAUSED or DISABLED, it adds a
+    ``connection.resumed`` event (committed with the change): the workflow runner then plans again what waited
+    for the connection (screening results to write back, `hub.services.screening_sync.pending_runs`)."""
+    if status == "ACTIVE" and row.status != "ACTIVE":
+        session.add(
+            m.Event(
+                type="connection.resumed",
+                entity="connection",
+                entity_id=row.id,
+                data={"connection_id": str(row.id), "from": row.status},
+            )
+        )
+    row.status = status
 
 
 def config_of(vault: Vault, tenant_id: uuid.UUID, row: m.Connection) -> ConnectionConfig:

@@ -137,8 +137,9 @@ class IntegrationService:
             row = (await session.scalars(select(m.Connection).where(m.Connection.id == connection_id))).first()
             if row is None:
                 raise NotFound(NOT_FOUND_MESSAGE)
-            row.status = status
+            connections.change_status(session, row, status)
             await session.commit()
+        self.runtime.events.nudge()  # a connection.resumed event: its waiting write-backs are planned again
         return row
 
     # --- sync ----------------------------------------------------------------------------------------

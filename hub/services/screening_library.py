@@ -16,7 +16,8 @@ When (nearly) every resume of a run has cached features, the planner gives the r
 4. All results are ranked in memory (the order of :func:`hub.services.screening_runs.finish_run`) and, in
    ONE transaction, the chunk's key is claimed, the results are written with COPY (rank included), and the
    run is marked DONE with its shortlist size, a ``screening_run.progress`` and a
-   ``screening_run.completed`` event.
+   ``screening_run.completed`` event, and a ``screening_result.passed`` event per shortlisted result
+   (:mod:`hub.services.screening_passed`: the best ranks only, capped for a large library).
 
 A result screened from a profile keeps its reasons without evidence and names the resume and the digest it
 was screened from; its evidence is read from that resume's cached features when someone reads the
@@ -49,6 +50,7 @@ from hub.services.features import (
     profile_record,
     store_features,
 )
+from hub.services.screening_passed import add_passed_events, emitted_count
 from hub.services.vault import Vault
 
 __all__ = ["COPY_COLUMNS", "eligible", "screen_whole_run"]
@@ -209,10 +211,11 @@ async def screen_whole_run(
             ranked.append((_order(ok, eighths, app_id), app_id, _scored(eighths, ok), tail))
     ranked.sort(key=itemgetter(0))
     head = f"{tenant_id}\t{now.isoformat()}\t{now.isoformat()}\t{run_id}"
+    row_ids = _new_ids(len(ranked))
     lines = [
         f"{row_id}\t{head}\t{app_id}\t{scored}\t{position}\t{tail}\n"
         for row_id, position, (_order_key, app_id, scored, tail) in zip(
-            _new_ids(len(ranked)), range(1, len(ranked) + 1), ranked, strict=True
+            row_ids, range(1, len(ranked) + 1), ranked, strict=True
         )
     ]
     clock.append(time.perf_counter())
@@ -245,6 +248,10 @@ async def screen_whole_run(
         if PROGRESS_STEPS:
             session.add(m.Event(type="screening_run.progress", entity="screening_run", entity_id=run_id, data=data))
         session.add(m.Event(type="screening_run.completed", entity="screening_run", entity_id=run_id, data=data))
+        # The shortlist's passed events: the shortlist is the first ranks (recommended results sort first).
+        best = emitted_count(shortlist)
+        chosen = [(uuid.UUID(row_ids[i]), ranked[i][1], i + 1) for i in range(best)]
+        add_passed_events(session, run_id, run.job_id, shortlist, chosen)
         await session.flush()
         clock.append(time.perf_counter())
         phases = ("load", "extract", "screen", "write")

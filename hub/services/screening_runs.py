@@ -16,8 +16,9 @@ The chunk that brings ``done`` to ``total`` ranks the run right after its commit
 should it die in between, its retry finds the chunk done and enqueues ``hub.jobs.rank_screening_run``
 instead. :func:`finish_run` ranks in one statement with the same order as :func:`engines.screening.rank`
 (recommended first, then score, ties by application id), sizes the shortlist, marks the run DONE and
-commits ``screening_run.completed``; it runs at most once per run (the run row is locked and its status
-checked), however often it is called.
+commits ``screening_run.completed`` with a ``screening_result.passed`` event per shortlisted result
+(:mod:`hub.services.screening_passed`, capped for very large runs); it runs at most once per run (the run
+row is locked and its status checked), however often it is called.
 
 A chunk that fails for good (its last retry raised, timed out or its work horse died) is recorded by
 :func:`fail_chunk`: its job run is marked FAILED with an error code, its applications count as done and as
@@ -50,6 +51,7 @@ from hub.db.base import new_id, utcnow
 from hub.services.features import ResumeFacts, extract_missing, load_resumes, open_resume_text, store_features
 from hub.services.requirements import needs_resume_text
 from hub.services.screening_library import eligible, screen_whole_run
+from hub.services.screening_passed import add_passed_events, shortlisted
 from hub.services.vault import Vault
 
 __all__ = ["FINISHED", "fail_chunk", "finish_run", "screen_chunk"]
@@ -376,5 +378,8 @@ async def finish_run(db: Database, tenant_id: uuid.UUID, run_id: uuid.UUID) -> d
                 data=data,
             )
         )
+        if status != "FAILED":  # the shortlist's passed events, with the completion (hub.services.screening_passed)
+            chosen = await shortlisted(session, tenant_id, run_id, shortlist)
+            add_passed_events(session, run_id, run.job_id, shortlist, chosen)
         await session.commit()
     return {"status": "ok", "run_status": status, "shortlist": shortlist, "passed": passed}

@@ -17,6 +17,10 @@ has no shortlist field, so a last line ``SHORTLISTED: yes`` or ``no`` says wheth
 run's shortlist (the top ``shortlistSize`` ranks).
 A written result gets ``written_back_at`` and a provenance link to the upstream's screening result.
 
+A run that finished while the connection was PAUSED or DISABLED is planned with ``no_connection`` and
+nothing is written; when the connection is set ACTIVE again (``connection.resumed``), the workflow runner
+plans such runs again (:func:`pending_runs`), under a key of their own per resumption.
+
 Only ids travel through Redis: the batch job carries result ids and reads everything else here.
 """
 
@@ -27,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from hub.db import Database
 from hub.db import models as m
@@ -35,7 +39,15 @@ from hub.services.connections import ConnectorFailed, find_connection, write_bac
 from hub.services.screening import stored_reasons
 from hub.services.vault import Vault
 
-__all__ = ["BATCH_SIZE", "OPERATION", "BatchOutcome", "plan_write_back", "reason_lines", "write_back_batch"]
+__all__ = [
+    "BATCH_SIZE",
+    "OPERATION",
+    "BatchOutcome",
+    "pending_runs",
+    "plan_write_back",
+    "reason_lines",
+    "write_back_batch",
+]
 
 OPERATION = "application.screening_results"
 #: Results per write-back job: one upstream request each, so a batch takes seconds, not minutes.
@@ -70,23 +82,46 @@ async def plan_write_back(
     connection = await find_connection(db, tenant_id, capability_model="application", operation=OPERATION)
     if connection is None:
         return None, [], "no_connection"
-    results, links = m.ScreeningResult, m.RemoteLink
+    results = m.ScreeningResult
     async with db.session(tenant_id) as session:
-        ids = (
-            await session.scalars(
-                select(results.id)
-                .join(
-                    links,
-                    (links.entity == "application")
-                    & (links.entity_id == results.application_id)
-                    & (links.connection_id == connection.id)
-                    & links.remote_deleted_at.is_(None),
-                )
-                .where(results.run_id == run_id, results.written_back_at.is_(None))
-                .order_by(results.rank, results.id)
-            )
-        ).all()
+        ids = (await session.scalars(_unwritten(connection.id, run_id).order_by(results.rank, results.id))).all()
     return connection.id, list(dict.fromkeys(ids)), "ok"
+
+
+def _unwritten(connection_id: uuid.UUID, run_id: Any) -> Select[tuple[uuid.UUID]]:
+    """The ids of the run's results not yet written back whose application came from that connection."""
+    results, links = m.ScreeningResult, m.RemoteLink
+    return (
+        select(results.id)
+        .join(
+            links,
+            (links.entity == "application")
+            & (links.entity_id == results.application_id)
+            & (links.connection_id == connection_id)
+            & links.remote_deleted_at.is_(None),
+        )
+        .where(results.run_id == run_id, results.written_back_at.is_(None))
+    )
+
+
+async def pending_runs(db: Database, tenant_id: uuid.UUID, connection_id: uuid.UUID | None) -> list[uuid.UUID]:
+    """Finished runs with results still to write back to ``connection_id``, oldest first: what a connection
+    that was PAUSED or DISABLED when they finished missed (their write-back found no connection).
+
+    Empty unless that connection is the one :func:`plan_write_back` now picks. Planning them again writes
+    only results without ``written_back_at``, each under its ``screening_result:<id>`` key, so results that
+    were written are never written twice; those the upstream refused for good are offered once more.
+    """
+    connection = await find_connection(db, tenant_id, capability_model="application", operation=OPERATION)
+    if connection is None or connection.id != connection_id:
+        return []
+    runs = m.ScreeningRun
+    waiting = _unwritten(connection.id, runs.id)  # correlated: per run
+    async with db.session(tenant_id) as session:
+        ids = await session.scalars(
+            select(runs.id).where(runs.status.in_(_WRITABLE), waiting.exists()).order_by(runs.created_at, runs.id)
+        )
+        return list(ids)
 
 
 @dataclass
