@@ -18,7 +18,7 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 
 from hub.db import Database
 from hub.db import models as m
@@ -34,32 +34,44 @@ def _lock_key(tenant_id: uuid.UUID) -> int:
 
 
 async def append_entries(db: Database, tenant_id: uuid.UUID, items: list[dict[str, Any]]) -> None:
-    """Seal ``items`` onto the tenant's chain and store them, atomically."""
+    """Seal ``items`` onto the tenant's chain and store them, atomically (Core statements: one
+    read of the chain's head, one multi-row insert)."""
     if not items:
         return
+    table = m.AuditLog.__table__
     async with db.session(tenant_id) as session:
         if db.url.startswith("postgresql"):
             await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(tenant_id)})
-        head_row = (await session.scalars(select(m.AuditLog).order_by(m.AuditLog.seq.desc()).limit(1))).first()
+        head_row = (
+            await session.execute(
+                select(table.c.seq, table.c.hash)
+                .where(table.c.tenant_id == tenant_id)
+                .order_by(table.c.seq.desc())
+                .limit(1)
+            )
+        ).first()
         head: Any = ChainAnchor(seq=head_row.seq, hash=head_row.hash) if head_row else None
+        rows = []
         for item in items:
             entry = next_entry(head, tenant_id=str(tenant_id), **item)
-            session.add(
-                m.AuditLog(
-                    seq=entry.seq,
-                    at=entry.at,
-                    actor=entry.actor,
-                    action=entry.action.value,
-                    entity=entry.entity,
-                    record_id=entry.record_id,
-                    field=entry.field,
-                    outcome=entry.outcome.value,
-                    detail=entry.detail,
-                    prev_hash=entry.prev_hash,
-                    hash=entry.hash,
-                )
+            rows.append(
+                {
+                    "tenant_id": tenant_id,
+                    "seq": entry.seq,
+                    "at": entry.at,
+                    "actor": entry.actor,
+                    "action": entry.action.value,
+                    "entity": entry.entity,
+                    "record_id": entry.record_id,
+                    "field": entry.field,
+                    "outcome": entry.outcome.value,
+                    "detail": entry.detail,
+                    "prev_hash": entry.prev_hash,
+                    "hash": entry.hash,
+                }
             )
             head = entry
+        await session.execute(insert(table), rows)
         await session.commit()
 
 
