@@ -8,19 +8,20 @@ Example:
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from hub.db.scoping import SYSTEM, TENANT, install_scoping
 from hub.settings import Settings
 
-__all__ = ["Database", "sync_url"]
+__all__ = ["Database", "IdlePing", "sync_url"]
 
 
 def sync_url(url: str) -> str:
@@ -43,11 +44,14 @@ class Database:
                 connect_args: dict[str, Any] = {"server_settings": {"timezone": "UTC"}}
             else:
                 connect_args = {"options": "-c timezone=UTC"}
-            options.update(pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args=connect_args)
+            options.update(pool_size=10, max_overflow=20, connect_args=connect_args)
         options.update(engine_options)
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         if self.url.startswith("sqlite"):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        else:
+            self.idle_ping = IdlePing()
+            self.idle_ping.install(self.engine.sync_engine.pool)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
 
     @asynccontextmanager
@@ -72,6 +76,47 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class IdlePing:
+    """Pessimistic disconnect handling for connections that sat idle in the pool.
+
+    A connection checked out again within ``idle_seconds`` of its last use is handed out as
+    is: under load that is every checkout, and a ``SELECT 1`` before each would be a round trip
+    per request for nothing. One idle for longer (a database restart or a dropped TCP connection
+    could have happened meanwhile) is pinged first; if the ping fails the pool discards it and
+    tries another (SQLAlchemy's ``DisconnectionError`` protocol). A connection that breaks while
+    busy is caught by SQLAlchemy's own disconnect detection, which invalidates the pool.
+    """
+
+    def __init__(self, idle_seconds: float = 5.0, clock: Any = time.monotonic) -> None:
+        self.idle_seconds = idle_seconds
+        self.clock = clock
+        self.pings = 0
+
+    def install(self, pool: Any) -> None:
+        event.listen(pool, "connect", self._touch)
+        event.listen(pool, "checkin", self._touch)
+        event.listen(pool, "checkout", self._checkout)
+
+    def _touch(self, _dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info["hub_last_used"] = self.clock()
+
+    def _checkout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        last = record.info.get("hub_last_used")
+        if last is not None and self.clock() - last < self.idle_seconds:
+            return
+        self.pings += 1
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+        except Exception as error:
+            raise exc.DisconnectionError(f"idle connection failed its ping: {error}") from error
+        record.info["hub_last_used"] = self.clock()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
