@@ -213,7 +213,8 @@ compiled = strawberry.Schema(
 )
 
 QUERIES: list[tuple[str, dict[str, Any] | None]] = [
-    ("{ branches { label tags leaves { id value colour at doubled shout contextTag contextId label guarded } } }", None),
+    ("{ branches { label tags leaves { id value colour at doubled shout contextTag contextId label guarded } } }",
+     None),
     ("{ branches(first: 2) { label leaves { id later } } }", None),
     ("query Q($n: Int!) { branches(first: $n) { label } }", {"n": 1}),
     ("{ branches { leaves { id boom } } }", None),
