@@ -181,6 +181,19 @@ class _ThreadWorker(SimpleWorker):
     def _install_signal_handlers(self) -> None:  # signals belong to the main thread
         pass
 
+    def dequeue_job_and_maintain_ttl(self, timeout: int | None, max_idle_time: int | None = None) -> Any:
+        """Wait for a job a second at a time, so a stop requested from another thread takes effect
+        within a second instead of at the end of RQ's blocking dequeue (about 7 minutes); an idle
+        worker left listening would otherwise take the jobs of the next hub in the process. (Burst
+        mode, ``timeout`` None, does not block: RQ's own dequeue.)"""
+        if timeout is None:
+            return super().dequeue_job_and_maintain_ttl(None, max_idle_time)
+        while not self._stop_requested:
+            result = super().dequeue_job_and_maintain_ttl(1, max_idle_time=1)
+            if result is not None:
+                return result
+        return None
+
     def work(self, *args: Any, **kwargs: Any) -> bool:
         try:
             return super().work(*args, **kwargs)
