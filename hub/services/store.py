@@ -238,20 +238,18 @@ class SqlStore:
             await self._release()
         return rows
 
-    def _one_of(self, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
-        """``column IN (values)``. On PostgreSQL as ``= ANY(array)``: one statement text whatever
-        the number of values, so the driver prepares it once and reuses the plan."""
-        distinct = list(dict.fromkeys(values))
-        if self.session.bind.dialect.name == "postgresql":
-            return column == any_(bindparam(None, distinct, type_=ARRAY(column.type)))
-        return column.in_(distinct)
-
-    def _lookup(self, model: Any, key: str, values: Sequence[Any]) -> tuple[Any, dict[str, Any]]:
-        """The tenant's rows of ``model`` whose ``key`` is one of ``values``, ordered by id: a
-        statement built once per model, key and dialect, with the tenant and values as parameters."""
+    def _lookup(self, entity: str, key: str, values: Sequence[Any]) -> tuple[Any, dict[str, Any]]:
+        """The tenant's rows of ``entity`` whose ``key`` is one of ``values``, ordered by id: a
+        statement built once per model, key and dialect (``= ANY(array)`` on PostgreSQL, so the driver
+        prepares one text whatever the number of values), the tenant and values as parameters. A
+        candidate's own-rows condition is added to it."""
+        model = ENTITIES[entity]
         postgres = self.session.bind.dialect.name == "postgresql"
-        distinct = list(dict.fromkeys(values))
-        return _lookup_statement(model, key, postgres), {"tenant": self.viewer.tenant_id, "values": distinct}
+        stmt = _lookup_statement(model, key, postgres)
+        own = self._own_rows(entity, model)
+        if own:
+            stmt = stmt.where(*own)
+        return stmt, {"tenant": self.viewer.tenant_id, "values": list(dict.fromkeys(values))}
 
     def _tenant(self, model: Any) -> ColumnElement[bool]:
         return model.__table__.c.tenant_id == self.viewer.tenant_id
@@ -275,31 +273,13 @@ class SqlStore:
         return Page(rows=rows[:first], has_next=len(rows) > first, total=count)
 
     async def rows_by_ids(self, entity: str, ids: Sequence[uuid.UUID]) -> list[Any | None]:
-        model = ENTITIES[entity]
         if not ids:
             return []
-        if self.viewer.roles != frozenset({"candidate"}):  # staff: the prepared statement
-            stmt, params = self._lookup(model, "id", ids)
-            found = {row.id: row for row in await self._read(stmt, params)}
-            return [found.get(i) for i in ids]
-        stmt = select(*_columns(model)).where(
-            self._tenant(model), self._one_of(model.id, ids), *self._own_rows(entity, model)
-        )
-        found = {row.id: row for row in await self._read(stmt)}
+        found = {row.id: row for row in await self._read(*self._lookup(entity, "id", ids))}
         return [found.get(i) for i in ids]
 
     async def rows_by_key(self, entity: str, key: str, values: Sequence[Any]) -> list[list[Any]]:
-        model = ENTITIES[entity]
-        column = getattr(model, key)
-        params = None
-        if self.viewer.roles != frozenset({"candidate"}):  # staff: the prepared statement
-            stmt, params = self._lookup(model, key, values)
-        else:
-            stmt = (
-                select(*_columns(model))
-                .where(self._tenant(model), self._one_of(column, values), *self._own_rows(entity, model))
-                .order_by(model.id)
-            )
+        stmt, params = self._lookup(entity, key, values)
         groups: dict[Any, list[Any]] = defaultdict(list)
         for row in await self._read(stmt, params):
             groups[getattr(row, key)].append(row)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -10,6 +11,7 @@ from hub.app import create_app
 from hub.runtime import Runtime
 from hub.settings import Settings
 from tests.factories import Actor, make_actor, make_tenant
+from tests.hub.reliability_support import Processes, processes
 
 
 @pytest.fixture
@@ -42,3 +44,10 @@ def actor_factory(runtime: Runtime) -> Any:
         return await make_actor(runtime.db, runtime.settings, tenant_id, *roles, **kw)
 
     return make
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[Processes]:
+    """Real processes (hubs, workers, a private Redis) started by a test, all stopped after it."""
+    with processes(tmp_path) as started:
+        yield started

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 
@@ -26,25 +24,11 @@ from tests.hub.reliability_support import (
     Producer,
     assert_exactly_once_in_order,
     hub_env,
-    processes,
     true,
     wait_until_async,
 )
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def running(tmp_path: Path) -> Iterator[Processes]:
-    with processes(tmp_path) as started:
-        yield started
-
-
-@pytest.fixture
-async def database(settings: Settings) -> AsyncIterator[Database]:
-    db = Database(settings)
-    yield db
-    await db.dispose()
 
 
 async def _received_more(feeds: list[EventFeed], than: int, timeout: float = 30) -> None:  # noqa: ASYNC109
@@ -53,13 +37,13 @@ async def _received_more(feeds: list[EventFeed], than: int, timeout: float = 30)
 
 
 async def test_subscribers_resume_across_hub_restarts(
-    running: Processes, database: Database, settings: Settings
+    running: Processes, db: Database, settings: Settings
 ) -> None:
-    tenant = await make_tenant(database)
-    hr = await make_actor(database, settings, tenant, "hr")
+    tenant = await make_tenant(db)
+    hr = await make_actor(db, settings, tenant, "hr")
     hub = running.add(HubServer("hub", hub_env(settings), running.log_dir))
     feeds = [EventFeed("ws", hub.url, hr.token), EventFeed("sse", hub.url, hr.token)]
-    producer = Producer(database, settings, tenant)
+    producer = Producer(db, settings, tenant)
     producing = asyncio.create_task(producer.run())
     for feed in feeds:
         feed.start()

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 
@@ -29,7 +27,6 @@ from tests.hub.reliability_support import (
     Producer,
     assert_exactly_once_in_order,
     hub_env,
-    processes,
     true,
     wait_until_async,
 )
@@ -37,29 +34,16 @@ from tests.hub.reliability_support import (
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def running(tmp_path: Path) -> Iterator[Processes]:
-    with processes(tmp_path) as started:
-        yield started
-
-
-@pytest.fixture
-async def database(settings: Settings) -> AsyncIterator[Database]:
-    db = Database(settings)
-    yield db
-    await db.dispose()
-
-
 async def test_subscribers_lose_nothing_when_redis_restarts(
-    running: Processes, database: Database, settings: Settings
+    running: Processes, db: Database, settings: Settings
 ) -> None:
     redis = running.add(PrivateRedis(running.log_dir))
-    tenant = await make_tenant(database)
-    hr = await make_actor(database, settings, tenant, "hr")
+    tenant = await make_tenant(db)
+    hr = await make_actor(db, settings, tenant, "hr")
     hub = running.add(HubServer("hub", hub_env(settings, HUB_REDIS_URL=redis.url), running.log_dir))
     staying = [EventFeed("ws", hub.url, hr.token), EventFeed("sse", hub.url, hr.token)]
     leaving = EventFeed("ws", hub.url, hr.token)
-    producer = Producer(database, settings, tenant)
+    producer = Producer(db, settings, tenant)
     producing = asyncio.create_task(producer.run(redis.url))
     feeds = [*staying, leaving]
     for feed in feeds:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,7 +21,7 @@ from hub.runtime import Runtime
 from hub.settings import Settings
 from schema.relay import encode_global_id
 from tests.factories import Actor, gql_ok
-from tests.hub.reliability_support import HubServer, Processes, WorkerProcess, hub_env, processes, wait_until
+from tests.hub.reliability_support import HubServer, Processes, WorkerProcess, hub_env, wait_until
 from tests.hub.test_scoring import SCORE, SET_RUBRIC, record, seed_application
 from tests.hub.test_screening import gid, post
 
@@ -31,12 +29,6 @@ pytestmark = pytest.mark.e2e
 
 RESULTS = """subscription { events(after: "0", types: ["evaluation.created"]) {
   cursor type node { id ... on Evaluation { total recommendation application { id } } } } }"""
-
-
-@pytest.fixture
-def running(tmp_path: Path) -> Iterator[Processes]:
-    with processes(tmp_path) as started:
-        yield started
 
 
 async def _first_result(url: str, actor: Actor, subscribed: asyncio.Event) -> dict[str, Any]:

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -42,7 +41,6 @@ from tests.hub.reliability_support import (
     Processes,
     WorkerProcess,
     hub_env,
-    processes,
     true,
     wait_until,
     wait_until_async,
@@ -65,12 +63,6 @@ RULES = [
 @pytest.fixture(scope="module")
 def world() -> World:
     return build_world(31, Sizes(candidates=4, jobs=1))
-
-
-@pytest.fixture
-def running(tmp_path: Path) -> Iterator[Processes]:
-    with processes(tmp_path) as started:
-        yield started
 
 
 @pytest.fixture
