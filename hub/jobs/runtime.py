@@ -10,9 +10,9 @@ import asyncio
 import threading
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hub.db import Database
@@ -23,6 +23,8 @@ from hub.settings import Settings
 __all__ = ["configure", "database", "idempotent", "publish_events", "release_thread", "run_async", "settings"]
 
 _local = threading.local()
+#: Job run statuses a redelivery does not run again.
+_FINAL = ("DONE", "FAILED")
 _settings: Settings | None = None
 
 
@@ -90,14 +92,18 @@ def run_async(coro: Awaitable[Any]) -> Any:
 def idempotent(
     tenant_id: str, key: str, function: str, body: Callable[[Database, uuid.UUID], Awaitable[dict[str, Any]]]
 ) -> dict[str, Any]:
-    """Run ``body`` once per (tenant, key); a repeat returns the first run's result."""
+    """Run ``body`` once per (tenant, key); a repeat returns the first run's result.
+
+    A key recorded FAILED (a screening chunk that failed for good, :func:`hub.services.screening_runs.fail_chunk`)
+    is final too: a late redelivery answers the failure and leaves the record as it is.
+    """
 
     async def run() -> dict[str, Any]:
         db = database()
         tenant = uuid.UUID(tenant_id)
         async with db.session(tenant) as session:
             existing = (await session.scalars(select(m.JobRun).where(m.JobRun.idempotency_key == key))).first()
-            if existing is not None and existing.status == "DONE":
+            if existing is not None and existing.status in _FINAL:
                 return {**(existing.result or {}), "replayed": True}
             if existing is None:
                 session.add(m.JobRun(idempotency_key=key, function=function))
@@ -110,8 +116,13 @@ def idempotent(
                 await session.commit()
         result = await body(db, tenant)
         async with db.session(tenant) as session:
-            run_row = (await session.scalars(select(m.JobRun).where(m.JobRun.idempotency_key == key))).one()
-            run_row.status, run_row.result, run_row.finished_at = "DONE", result, utcnow()
+            # A failure recorded while the body ran (a reaper gave its lease up for dead) stands.
+            runs = cast(Table, m.JobRun.__table__)
+            await session.execute(
+                update(runs)
+                .where(runs.c.tenant_id == tenant, runs.c.idempotency_key == key, runs.c.status != "FAILED")
+                .values(status="DONE", result=result, finished_at=utcnow(), updated_at=utcnow())
+            )
             await session.commit()
         await publish_events()  # the job's events were committed with its changes; fan them out now
         return result

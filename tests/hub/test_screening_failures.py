@@ -109,7 +109,8 @@ async def test_a_chunk_that_fails_for_good_leaves_the_run_partially_done(
         jobs.screen_applications, str(tenant), str(run.id), [str(i) for i in library["applications"][3:6]],
         idempotency_key=key,
     )  # fmt: skip
-    assert again["status"] == "partially_done"  # the run is finished: the chunk is not screened again
+    assert again["status"] == "failed" and again["replayed"]  # the failed chunk is not screened again
+    assert (await _job_run(runtime, tenant, key)).status == "FAILED"  # and its record stays failed
     node = gql_ok(await post(client, hr, STATUS, id=run_id))["node"]
     assert node["progress"] == {"done": 9, "total": 9} and node["results"]["totalCount"] == 6
 
