@@ -8,7 +8,8 @@ faults (malformed records, schema drift) are applied by the simulator to each re
 |---------------------------|--------------------------------------------------------------------------|
 | ``rate_limit_per_minute`` | budget per fixed minute; over it the dialect's rate-limit answer with     |
 |                           | ``Retry-After`` (seconds to the next minute)                             |
-| ``fail_next``             | the next N requests answer ``error_status`` (default 503)                |
+| ``fail_next``             | the next N requests answer ``error_status`` (default 503; a 4xx is a     |
+|                           | refusal of the request rather than an outage)                            |
 | ``error_rate``            | probability that a request answers ``error_status``                      |
 | ``html_next``/``html_rate`` | an nginx-style HTML error page (``html_status``, default 502), not JSON |
 | ``delay_seconds``         | sleep before answering, with probability ``delay_rate`` (default 1)      |
@@ -93,7 +94,7 @@ def _validate(name: str, value: Any) -> None:
         "rate_limit_per_minute": value is None or count,
         "fail_next": count,
         "html_next": count,
-        "error_status": count and 500 <= value <= 599,
+        "error_status": count and 400 <= value <= 599,
         "html_status": count and 400 <= value <= 599,
         "delay_seconds": number and 0 <= value <= 60,
         "schema_drift": isinstance(value, bool),

@@ -86,6 +86,8 @@ def error(status: int, detail: str, headers: dict[str, str] | None = None) -> JS
 def _render_fault(kind: str, status: int, retry_after: int | None) -> Response:
     if kind == "rate_limited":
         return error(status, f"Request was throttled. Expected available in {retry_after} seconds.")
+    if status < 500:
+        return error(status, "The request was rejected.")
     return error(status, "Upstream service temporarily unavailable.")
 
 

@@ -21,6 +21,10 @@ A run that finished while the connection was PAUSED or DISABLED is planned with 
 nothing is written; when the connection is set ACTIVE again (``connection.resumed``), the workflow runner
 plans such runs again (:func:`pending_runs`), under a key of their own per resumption.
 
+A result the upstream refuses for good (it rejected the payload, the application is gone upstream) keeps
+the connector's error code in ``write_back_error`` (``ScreeningResult.writeBackError`` in GraphQL) and is
+not offered again by later plans: a refusal is an answer, and repeating the request would get the same one.
+
 Only ids travel through Redis: the batch job carries result ids and reads everything else here.
 """
 
@@ -31,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 
 from hub.db import Database
 from hub.db import models as m
@@ -100,7 +104,7 @@ def _unwritten(connection_id: uuid.UUID, run_id: Any) -> Select[tuple[uuid.UUID]
             & (links.connection_id == connection_id)
             & links.remote_deleted_at.is_(None),
         )
-        .where(results.run_id == run_id, results.written_back_at.is_(None))
+        .where(results.run_id == run_id, results.written_back_at.is_(None), results.write_back_error.is_(None))
     )
 
 
@@ -110,7 +114,7 @@ async def pending_runs(db: Database, tenant_id: uuid.UUID, connection_id: uuid.U
 
     Empty unless that connection is the one :func:`plan_write_back` now picks. Planning them again writes
     only results without ``written_back_at``, each under its ``screening_result:<id>`` key, so results that
-    were written are never written twice; those the upstream refused for good are offered once more.
+    were written are never written twice; those the upstream refused for good are not offered again.
     """
     connection = await find_connection(db, tenant_id, capability_model="application", operation=OPERATION)
     if connection is None or connection.id != connection_id:
@@ -150,10 +154,10 @@ async def write_back_batch(
 ) -> BatchOutcome:
     """Write each result of the batch not yet written back (see the module docstring).
 
-    A permanent failure (the upstream refused the payload, the application is gone upstream) is counted
-    and the batch goes on; a retryable one (upstream down, rate limited, circuit open) stops the batch and
-    is returned in ``retry``, so the job raises and RQ runs the batch again later: what was written stays
-    written, the rest follows.
+    A permanent failure (the upstream refused the payload, the application is gone upstream) is counted,
+    recorded on the result (``write_back_error``) and the batch goes on; a retryable one (upstream down,
+    rate limited, circuit open) stops the batch and is returned in ``retry``, so the job raises and RQ runs
+    the batch again later: what was written stays written, the rest follows.
     """
     outcome = BatchOutcome()
     results, runs, links = m.ScreeningResult, m.ScreeningRun, m.RemoteLink
@@ -214,6 +218,11 @@ async def write_back_batch(
                 outcome.retry = exc
                 return outcome
             outcome.failed[str(row.id)] = str(exc.code)
+            async with db.session(tenant_id) as session:
+                await session.execute(
+                    update(results).where(results.id == row.id).values(write_back_error=str(exc.code)[:60])
+                )
+                await session.commit()
             continue
         outcome.written += 1
     return outcome

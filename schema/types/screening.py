@@ -252,6 +252,13 @@ class ScreeningResult(Node):
     decided_by: str | None
     decided_at: datetime | None
     created_at: datetime
+    written_back_at: datetime | None = strawberry.field(
+        description="When the result reached the HR system the application came from (null: not yet, or never)."
+    )
+    write_back_error: str | None = strawberry.field(
+        description="The HR system refused the result for good: the connector's stable error code. "
+        "A refused result is not offered to that system again."
+    )
 
     @classmethod
     def from_row(cls, row: Any) -> ScreeningResult:
@@ -266,6 +273,8 @@ class ScreeningResult(Node):
             decided_by=row.decided_by,
             decided_at=row.decided_at,
             created_at=row.created_at,
+            written_back_at=row.written_back_at,
+            write_back_error=row.write_back_error,
         )
 
     @strawberry.field(description="Why: reasons with evidence from the resume (shown per the field policy).")

@@ -17,7 +17,7 @@ from hub import jobs
 from hub.db import models as m
 from hub.runtime import Runtime
 from hub.services.screening import stored_reasons
-from hub.services.screening_sync import plan_write_back
+from hub.services.screening_sync import pending_runs, plan_write_back
 from hub.services.sync import run_sync, start_sync
 from schema.relay import decode_global_id
 from simulators.hr import create_hr_app
@@ -73,11 +73,37 @@ async def _synced_job(hub: Hub, connection_id: uuid.UUID) -> uuid.UUID:
 
 
 async def _run(client: httpx.AsyncClient, hub: Hub, job_id: uuid.UUID, **extra: Any) -> dict[str, Any]:
-    started = (
-        await post(client, hub.hr, START, input={"jobId": gid("Job", job_id), **extra})
-    ).json()["data"]["startScreeningRun"]["run"]
+    started = (await post(client, hub.hr, START, input={"jobId": gid("Job", job_id), **extra})).json()["data"][
+        "startScreeningRun"
+    ]["run"]
     await drain(hub.settings)
     return (await post(client, hub.hr, RUN, id=started["id"])).json()["data"]["node"]  # type: ignore[no-any-return]
+
+
+async def _finished_while_paused(
+    client: httpx.AsyncClient, hub: Hub, server: Any, app: Any
+) -> tuple[Any, Any, list[uuid.UUID]]:
+    """(connection, run, result ids to write) of a run that finished while the HR connection was paused,
+    the connection active again and nothing written yet."""
+    hr = await connect_hr(hub, server, app, breaker_failures=100)
+    job_id = await _synced_job(hub, hr.id)
+    await _set_status(hub, hr.id, "PAUSED")  # no write-back yet
+    node = await _run(client, hub, job_id)
+    (run,) = await hub.rows(m.ScreeningRun)
+    assert node["status"] == "DONE" and _upstream(app, run.id) == {}
+    await _set_status(hub, hr.id, "ACTIVE")
+    connection_id, ids, why = await plan_write_back(hub.db, hub.tenant, run.id)
+    assert why == "ok" and connection_id == hr.id and len(ids) >= 3
+    return hr, run, ids
+
+
+async def _screening_path(hub: Hub, result_id: uuid.UUID) -> str:
+    """The HR API path a result is written to (its application's upstream id)."""
+    (result,) = await hub.rows(m.ScreeningResult, m.ScreeningResult.id == result_id)
+    (link,) = await hub.rows(
+        m.RemoteLink, m.RemoteLink.entity == "application", m.RemoteLink.entity_id == result.application_id
+    )
+    return f"/applications/{link.remote_id}/screening"
 
 
 def _upstream(app: Any, run_id: uuid.UUID) -> dict[str, list[dict[str, Any]]]:
@@ -121,9 +147,12 @@ async def test_results_and_shortlist_arrive_in_the_hr_system_once(
             assert written["reasons"][-1] == f"SHORTLISTED: {'yes' if shortlisted else 'no'}"
             assert result.written_back_at is not None
         assert await hub.count(m.RemoteLink, m.RemoteLink.entity == "screening_result") == len(results)
-        assert app.state.sim.tables["applications"].get(links[results[0].application_id]).record["remote_data"][0][
-            "data"
-        ]["screeningScore"] == results[0].score
+        assert (
+            app.state.sim.tables["applications"]
+            .get(links[results[0].application_id])
+            .record["remote_data"][0]["data"]["screeningScore"]
+            == results[0].score
+        )
 
         # Planned again, or a batch delivered again under a new key: nothing is written twice.
         replay = await call_job(jobs.sync_screening_results, str(hub.tenant), str(run_id),
@@ -141,23 +170,10 @@ async def test_an_hr_outage_is_retried_and_each_result_still_arrives_once(
 ) -> None:
     app = create_hr_app(world)
     with serving(app) as (server,):
-        hr = await connect_hr(hub, server, app, breaker_failures=100)
-        job_id = await _synced_job(hub, hr.id)
-        await _set_status(hub, hr.id, "PAUSED")  # no write-back yet
-        node = await _run(client, hub, job_id)
-        (run,) = await hub.rows(m.ScreeningRun)
-        assert node["status"] == "DONE" and _upstream(app, run.id) == {}
-        await _set_status(hub, hr.id, "ACTIVE")
-
-        connection_id, ids, why = await plan_write_back(hub.db, hub.tenant, run.id)
-        assert why == "ok" and connection_id == hr.id and len(ids) >= 3
+        hr, run, ids = await _finished_while_paused(client, hub, server, app)
         batch = [str(i) for i in ids]
-        (third,) = await hub.rows(m.ScreeningResult, m.ScreeningResult.id == ids[2])
-        (link,) = await hub.rows(
-            m.RemoteLink, m.RemoteLink.entity == "application", m.RemoteLink.entity_id == third.application_id
-        )
         # The first two writes go through; the HR system fails every attempt at the third (an outage).
-        sim(server, "/_sim/faults", {"fail_next": 100, "paths": [f"/applications/{link.remote_id}/screening"]})
+        sim(server, "/_sim/faults", {"fail_next": 100, "paths": [await _screening_path(hub, ids[2])]})
         with pytest.raises(jobs.engines.RetryLater):
             await call_job(jobs.write_back_screening_results, str(hub.tenant), str(run.id), str(hr.id), batch,
                            idempotency_key="batch-0")  # fmt: skip
@@ -168,3 +184,36 @@ async def test_an_hr_outage_is_retried_and_each_result_still_arrives_once(
         assert retried["written"] == len(ids) - 2 and retried["skipped"] == 2
         upstream = _upstream(app, run.id)
         assert len(upstream) == len(ids) and all(len(v) == 1 for v in upstream.values())
+
+
+async def test_a_result_the_hr_system_refuses_is_recorded_and_not_offered_again(
+    client: httpx.AsyncClient, hub: Hub, world: World
+) -> None:
+    app = create_hr_app(world)
+    with serving(app) as (server,):
+        hr, run, ids = await _finished_while_paused(client, hub, server, app)
+        (second,) = await hub.rows(m.ScreeningResult, m.ScreeningResult.id == ids[1])
+        # The HR system rejects the second result's payload (a 422: a refusal, not an outage).
+        sim(
+            server,
+            "/_sim/faults",
+            {"fail_next": 100, "error_status": 422, "paths": [await _screening_path(hub, ids[1])]},
+        )
+        outcome = await call_job(jobs.write_back_screening_results, str(hub.tenant), str(run.id), str(hr.id),
+                                 [str(i) for i in ids], idempotency_key="batch-0")  # fmt: skip
+        sim(server, "/_sim/faults", method="DELETE")
+        assert outcome["written"] == len(ids) - 1 and outcome["failed"] == {str(second.id): "UPSTREAM_REJECTED"}
+        (refused,) = await hub.rows(m.ScreeningResult, m.ScreeningResult.id == second.id)
+        assert refused.write_back_error == "UPSTREAM_REJECTED" and refused.written_back_at is None
+
+        # Planned again (a resumed connection, a replanned run): the refused result is not offered again.
+        assert await plan_write_back(hub.db, hub.tenant, run.id) == (hr.id, [], "ok")
+        assert await pending_runs(hub.db, hub.tenant, hr.id) == []
+        assert sum(len(v) for v in _upstream(app, run.id).values()) == len(ids) - 1
+
+        # GraphQL shows which results reached the HR system and which it refused.
+        query = """query($id: ID!) { node(id: $id) { ... on ScreeningResult { writtenBackAt writeBackError } } }"""
+        shown = (await post(client, hub.hr, query, id=gid("ScreeningResult", second.id))).json()["data"]["node"]
+        assert shown == {"writtenBackAt": None, "writeBackError": "UPSTREAM_REJECTED"}
+        written = (await post(client, hub.hr, query, id=gid("ScreeningResult", ids[0]))).json()["data"]["node"]
+        assert written["writtenBackAt"] is not None and written["writeBackError"] is None

@@ -47,6 +47,8 @@ class ScreeningResult(TenantScoped, Base):
     decided_at: Mapped[datetime | None] = mapped_column(default=None)
     decision_note: Mapped[str | None] = mapped_column(default=None)
     written_back_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: The HR system refused this result for good (the connector's stable error code): not offered again.
+    write_back_error: Mapped[str | None] = mapped_column(String(60), default=None)
     #: The resume screened and its source digest then: a result stored without evidence (a large run)
     #: reads its evidence from that resume's cached features while they are still of that text.
     resume_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
