@@ -31,7 +31,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from hub.services.notifications import interviewers_of, zone
 
-__all__ = ["ACTIONS", "DEFAULT_RULES", "Rule", "RuleSet", "parse_rules", "rule_matches"]
+__all__ = [
+    "ACTIONS",
+    "CONDITIONS",
+    "DEFAULT_RULES",
+    "Rule",
+    "RuleSet",
+    "parse_rules",
+    "rule_matches",
+    "screening_rule_matches",
+]
 
 ACTIONS = ("start_approval", "schedule_interview", "notify_hr", "invite_ai_interview")
 TRIGGERS = (
@@ -47,11 +56,27 @@ TRIGGERS = (
 
 
 class Condition(BaseModel):
+    """``when``: on ``evaluation.created`` every field reads the AI interview's evaluation; on
+    ``screening_result.passed`` ``min_total`` reads the screening score (0 to 100); other triggers take none."""
+
     model_config = ConfigDict(extra="forbid")
 
     min_total: float | None = Field(default=None, ge=0, le=100)
     all_must_have_scored: bool = False
     recommendation_in: list[str] | None = None
+
+    def fields_set(self) -> set[str]:
+        """The conditions this rule states (not left at their defaults)."""
+        return {name for name in ("min_total", "recommendation_in") if getattr(self, name) is not None} | (
+            {"all_must_have_scored"} if self.all_must_have_scored else set()
+        )
+
+
+#: The conditions each trigger can check; a rule stating another one is refused when it is set.
+CONDITIONS: dict[str, frozenset[str]] = {
+    "evaluation.created": frozenset({"min_total", "all_must_have_scored", "recommendation_in"}),
+    "screening_result.passed": frozenset({"min_total"}),
+}
 
 
 class Rule(BaseModel):
@@ -78,6 +103,13 @@ class Rule(BaseModel):
         if len(str(value)) > 4000:
             raise ValueError("rule options are too large")
         return value
+
+    @model_validator(mode="after")
+    def _conditions_apply(self) -> Rule:
+        stated = self.when.fields_set() - CONDITIONS.get(self.on, frozenset())
+        if stated:
+            raise ValueError(f"when: {', '.join(sorted(stated))} cannot be checked on {self.on}")
+        return self
 
     @model_validator(mode="after")
     def _schedule_options(self) -> Rule:
@@ -127,6 +159,17 @@ def parse_rules(data: Any) -> list[Rule]:
         first = exc.errors()[0]
         path = ".".join(str(p) for p in first["loc"][1:])
         raise ValueError(f"automation.{path}: {first['msg']}") from None
+
+
+def screening_rule_matches(rule: Rule, result: Any) -> tuple[bool, str]:
+    """Whether ``rule``'s condition holds for a shortlisted screening result, and why."""
+    floor = rule.when.min_total
+    if floor is not None and result.score < floor:
+        return False, f"screening score {result.score:g} below {floor:g}"
+    return (
+        True,
+        "no condition on the screening score" if floor is None else f"screening score {result.score:g} meets the rule",
+    )
 
 
 def rule_matches(rule: Rule, evaluation: Any | None) -> tuple[bool, str]:

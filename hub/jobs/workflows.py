@@ -31,7 +31,7 @@ from hub.jobs.workflow_base import claim, done
 from hub.jobs.workflow_steps import Steps
 from hub.queues import Queues
 from hub.services.crypto import PolicyVault, kek_from_settings
-from hub.workflows import Rule, parse_rules, rule_matches
+from hub.workflows import Rule, parse_rules, rule_matches, screening_rule_matches
 
 __all__ = ["enqueue_workflows", "run_workflows"]
 
@@ -136,7 +136,11 @@ class Runner(Steps):
         reason = f"shortlisted by screening run {data.get('run_id')} (rank {result.rank})"
         await self._once(application, f"wf:passed:{result.id}", reason, actor="screening")
         for rule in await self._rules(application.job_id, "screening_result.passed"):
-            await self._act(rule, application, screening_result=result, reason=reason)
+            matched, why = screening_rule_matches(rule, result)
+            if matched:
+                await self._act(rule, application, screening_result=result, reason=reason)
+            else:
+                await self._record(application, f"rule {rule.id or rule.do} did not fire: {why}", emit=False)
 
     async def _resumed(self, event: m.Event) -> None:
         """A connection is ACTIVE again: plan anew the screening write-backs it missed while it was not
@@ -233,30 +237,53 @@ async def _advance(db: Database, tenant: uuid.UUID, seq: int) -> None:
         await session.commit()
 
 
+async def _pending(db: Database, tenant: uuid.UUID) -> bool:
+    """Whether the tenant has events past its workflow cursor."""
+    _cursor, events = await _batch(db, tenant, 1)
+    return bool(events)
+
+
+async def _drain(db: Database, tenant: uuid.UUID, runner: Runner, batch: int) -> int:
+    processed = 0
+    while True:
+        _cursor, events = await _batch(db, tenant, batch)
+        for event in events:
+            await runner.handle(event)  # a failure leaves the cursor before this event: retried
+            await _advance(db, tenant, event.seq or 0)  # events read after a cursor all have one
+            processed += 1
+        await publish_events()
+        if len(events) < batch:
+            return processed
+
+
 async def _run(tenant: uuid.UUID, *, batch: int = 200) -> dict[str, Any]:
+    """Process the tenant's events past its cursor, one runner per tenant at a time across every worker.
+
+    On PostgreSQL the runner holds the tenant's advisory lock. A job that finds it held returns at once
+    instead of waiting (a worker blocked on a lock is a worker the queue does not have): the holder checks
+    for events once more after releasing it and goes on when there are some, so an event published while
+    it finished is never left for the next publish.
+    """
     db = database()
     vault = PolicyVault(db, kek_from_settings(settings()))
     runner = Runner(db, vault, tenant)
+    if not db.url.startswith("postgresql"):
+        return {"status": "ok", "processed": await _drain(db, tenant, runner, batch)}
+    key = int.from_bytes(tenant.bytes[8:], "big", signed=True)
     processed = 0
-    lock = None
-    if db.url.startswith("postgresql"):  # one runner per tenant at a time, across every worker
-        lock = await db.engine.connect()
-        key = int.from_bytes(tenant.bytes[8:], "big", signed=True)
-        await lock.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+    lock = await db.engine.connect()
     try:
         while True:
-            _cursor, events = await _batch(db, tenant, batch)
-            for event in events:
-                await runner.handle(event)  # a failure leaves the cursor before this event: retried
-                await _advance(db, tenant, event.seq or 0)  # events read after a cursor all have one
-                processed += 1
-            await publish_events()
-            if len(events) < batch:
+            if not (await lock.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key})).scalar():
+                return {"status": "busy", "processed": processed}  # the holder sees what we were queued for
+            try:
+                processed += await _drain(db, tenant, runner, batch)
+            finally:
+                await lock.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            if not await _pending(db, tenant):
                 return {"status": "ok", "processed": processed}
     finally:
-        if lock is not None:
-            await lock.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-            await lock.close()
+        await lock.close()
 
 
 def run_workflows(tenant_id: str, *, idempotency_key: str) -> dict[str, Any]:

@@ -198,3 +198,40 @@ async def test_a_paused_hr_connection_gets_the_results_when_resumed(
         assert len(await hub.events("connection.resumed")) == 2
         upstream = _upstream(app, run_id)
         assert len(upstream) == len(results) and all(len(v) == 1 for v in upstream.values())
+
+
+async def test_a_score_floor_on_the_shortlist_rule_is_honoured(
+    client: httpx.AsyncClient, hub: Hub, world: World
+) -> None:
+    hr_app, mobile_app = create_hr_app(world), create_mobile_app(world)
+    with serving(hr_app, mobile_app) as (hr_server, mobile_server):
+        hr = await connect_hr(hub, hr_server, hr_app, breaker_failures=100)
+        await connect_mobile(hub, mobile_server, mobile_app)
+        job_id = await _synced_job(hub, hr.id)
+        # A condition the trigger cannot check is refused when the rules are set, with the path named.
+        refused = await post(client, hub.hr, SET_AUTOMATION, input={"jobId": gid("Job", job_id), "rules": [
+            {**INVITE_SHORTLIST[0], "when": {"all_must_have_scored": True}}]})  # fmt: skip
+        (error,) = refused.json()["errors"]
+        assert "all_must_have_scored cannot be checked on screening_result.passed" in error["message"]
+
+        # Screened first without rules, to learn the scores; then a floor between the best and the next.
+        node = await _run(client, hub, job_id, shortlistSize=5)
+        scored = await hub.rows(m.ScreeningResult, m.ScreeningResult.run_id == decode_global_id(node["id"])[1])
+        top = sorted({r.score for r in scored if r.passed and r.rank <= 5}, reverse=True)
+        assert len(top) >= 2, "the world must give the shortlist different scores"
+        floor = (top[0] + top[1]) / 2
+        rules = [{**INVITE_SHORTLIST[0], "when": {"min_total": floor}}]
+        answer = await post(client, hub.hr, SET_AUTOMATION, input={"jobId": gid("Job", job_id), "rules": rules})
+        assert "errors" not in answer.json(), answer.json()
+
+        again = await _run(client, hub, job_id, shortlistSize=5)
+        await drain(hub.settings)
+        results = await hub.rows(m.ScreeningResult, m.ScreeningResult.run_id == decode_global_id(again["id"])[1])
+        shortlist = [r for r in results if r.passed and r.rank <= 5]
+        above = {r.application_id for r in shortlist if r.score >= floor}
+        assert above and set(await _invitations(hub)) == above  # above the floor only
+        below = next(r for r in shortlist if r.score < floor)
+        history = [
+            h.reason for h in await hub.rows(m.StageChange, m.StageChange.application_id == below.application_id)
+        ]
+        assert any(f"did not fire: screening score {below.score:g} below {floor:g}" in h for h in history)
