@@ -151,7 +151,7 @@ class Bench:
             "HUB_REDIS_PREFIX": self.settings.redis_prefix,
             "HUB_JWT_SECRET": self.settings.jwt_secret,
             "HUB_KEK": self.settings.kek,
-            "HUB_LOG_LEVEL": "warning",
+            "HUB_LOG_LEVEL": os.environ.get("HUB_BENCH_LOG_LEVEL", "warning"),
             "PYTHONPATH": str(ROOT),
         }
         log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"{self.db_name}-workers.log", "ab")

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import event, exc
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from hub.db.scoping import SYSTEM, TENANT, install_scoping
 from hub.settings import Settings
@@ -55,9 +55,12 @@ class Database:
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
 
     @asynccontextmanager
-    async def session(self, tenant_id: uuid.UUID) -> AsyncIterator[AsyncSession]:
-        """A session whose every statement is scoped to ``tenant_id``."""
-        async with self._sessions() as session:
+    async def session(
+        self, tenant_id: uuid.UUID, *, bind: AsyncConnection | None = None
+    ) -> AsyncIterator[AsyncSession]:
+        """A session whose every statement is scoped to ``tenant_id``; on ``bind`` (a connection the caller
+        holds across transactions, for its temporary tables) instead of a pooled connection per transaction."""
+        async with self._sessions(**({"bind": bind} if bind is not None else {})) as session:
             session.info[TENANT] = tenant_id
             yield session
 

@@ -2,22 +2,28 @@
 
 When (nearly) every resume of a run has cached features, the planner gives the run one chunk
 (:func:`hub.services.screening.plan_chunks`), and on PostgreSQL that chunk is screened here
-(:func:`screen_whole_run`) instead of chunk by chunk:
+(:func:`screen_whole_run`) instead of chunk by chunk. The rows stay in PostgreSQL; Python sees one row per
+*distinct profile*:
 
-1. ONE query reads, for each application, its candidate's latest resume's profile (the levels of the
-   skills the job asks about, years, education: PostgreSQL extracts those few numbers from
-   ``resumes.profile``) and whether it is fresh: its version is the running engine's and its digest is the
-   trigger-kept digest of the stored text. No features and no texts are read.
-2. Resumes without a fresh profile (new, changed since, or cached before profiles existed) take the chunk
-   path for those rows only: features loaded or extracted, screened with evidence, features and profiles
-   stored.
-3. Fresh profiles are screened by :class:`engines.screening_profile.ProfileScreen`: one engine computation
-   per distinct profile, with the score, recommendation and reasons ``screen_cached`` would give.
-4. All results are ranked in memory (the order of :func:`hub.services.screening_runs.finish_run`) and, in
-   ONE transaction, the chunk's key is claimed, the results are written with COPY (rank included), and the
-   run is marked DONE with its shortlist size, a ``screening_run.progress`` and a
-   ``screening_run.completed`` event, and a ``screening_result.passed`` event per shortlisted result
-   (:mod:`hub.services.screening_passed`: the best ranks only, capped for a large library).
+1. ONE statement fills a temporary table of the run: for each application, its candidate's latest resume,
+   whether that resume's profile is fresh (its version is the running engine's and its digest is the
+   trigger-kept digest of the stored text) and the profile's key as this job reads it (the levels of the
+   skills the job asks about, years, education: PostgreSQL extracts those few values from
+   ``resumes.profile``). No features and no texts are read. The distinct keys come back with their counts
+   (a library of 80,000 has about a thousand), and the applications without a fresh profile.
+2. Those applications (new resumes, changed since, or cached before profiles existed) take the chunk path:
+   features loaded or extracted, screened with evidence, features and profiles stored.
+3. Each distinct key is screened once by :class:`engines.screening_profile.ProfileScreen` (the score,
+   recommendation and reasons ``screen_cached`` would give).
+4. In ONE transaction: the chunk's key is claimed; the outcomes per key and the rows of step 2 are copied
+   into temporary tables; ONE ``INSERT ... SELECT`` joins the run's table with the outcomes, ranks every
+   result in the order of :func:`hub.services.screening_runs.finish_run` (recommended first, then score,
+   then application id) and writes them, answering the shortlist's best ranks; the run is marked DONE with
+   its shortlist size, a ``screening_run.progress`` and a ``screening_run.completed`` event, and a
+   ``screening_result.passed`` event per shortlisted result (:mod:`hub.services.screening_passed`: the best
+   ranks only, capped for a large library).
+
+The temporary tables live on one connection held for the job, so they vanish with it if the job dies.
 
 A result screened from a profile keeps its reasons without evidence and names the resume and the digest it
 was screened from; its evidence is read from that resume's cached features when someone reads the
@@ -27,18 +33,16 @@ explanation (:meth:`hub.services.screening.ScreeningService.explain`).
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from collections.abc import Sequence
-from operator import itemgetter
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import Table, bindparam, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engines.screening import JobRequirements
-from engines.screening_profile import ProfileScreen, profile_supported
+from engines.screening_profile import ProfileKey, ProfileScreen, profile_supported
 from hub.db import Database
 from hub.db import models as m
 from hub.db.base import utcnow
@@ -53,10 +57,10 @@ from hub.services.features import (
 from hub.services.screening_passed import add_passed_events, emitted_count
 from hub.services.vault import Vault
 
-__all__ = ["COPY_COLUMNS", "eligible", "screen_whole_run"]
+__all__ = ["RESULT_COLUMNS", "eligible", "screen_whole_run"]
 
-#: Columns of ``screening_results`` the COPY writes, in order.
-COPY_COLUMNS = (
+#: Columns of ``screening_results`` a whole run writes, in order.
+RESULT_COLUMNS = (
     "id",
     "tenant_id",
     "created_at",
@@ -75,25 +79,6 @@ _RESUMES = cast(Table, m.Resume.__table__)
 
 
 _NULL = "\\N"  # NULL in COPY text format
-_FAILED = 1 << 138  # sort keys of results not recommended start here
-_ID_BITS = (0xFFF << 64) | ((1 << 62) - 1)  # the random bits of a UUIDv7 (rand_a, rand_b)
-
-
-def _order(passed: bool, eighths: int, application_id: uuid.UUID) -> int:
-    """One integer that sorts as (not passed, -score, application id)."""
-    return ((0 if passed else 1) << 138) | ((1023 - eighths) << 128) | application_id.int
-
-
-def _scored(eighths: int, passed: bool) -> str:
-    return f"{eighths / 8!r}\t{'t' if passed else 'f'}"
-
-
-def _new_ids(count: int) -> list[str]:
-    """``count`` fresh UUIDv7 ids (as :func:`hub.db.base.new_id` makes one), as the 32 hex digits PostgreSQL
-    reads as a uuid: a millisecond timestamp, the version and variant, and random bits."""
-    base = ((time.time_ns() // 1_000_000) << 80) | (0x7 << 76) | (0b10 << 62)
-    noise = os.urandom(10 * count)
-    return [f"{base | (int.from_bytes(noise[i : i + 10]) & _ID_BITS):032x}" for i in range(0, 10 * count, 10)]
 
 
 def eligible(db: Database, requirements: JobRequirements, application_count: int, total: int) -> bool:
@@ -101,20 +86,24 @@ def eligible(db: Database, requirements: JobRequirements, application_count: int
     return application_count == total and db.engine.dialect.name == "postgresql" and profile_supported(requirements)
 
 
-def _profiles_sql(skills: Sequence[str]) -> str:
-    levels = "".join(f", coalesce((r.profile->'s'->>%(s{i})s)::int, 0)" for i in range(len(skills)))
+def _profiles_sql(table: str, skills: Sequence[str]) -> str:
+    """A temporary table of the run: per application, its candidate's latest resume, whether that resume's
+    profile is fresh, and the profile's key as the job reads it (``k``: the levels of the job's skills, the
+    years and the education, as text)."""
+    levels = " || ',' || ".join(f"coalesce((x.profile->'s'->>%(s{i})s)::int, 0)::text" for i in range(len(skills)))
+    key = f"{levels or chr(39) * 2} || '|' || coalesce(x.profile->>'y', '') || '|' || coalesce(x.profile->>'e', '')"
+    # DISTINCT ON over a join rather than a LATERAL lookup per application: the planner takes one hash join
+    # for a library and index lookups for a few hundred.
     return f"""
-        SELECT a.id, r.id, r.text_md5,
-               coalesce(r.profile->>'v' = %(version)s AND r.profile->>'d' = r.text_md5, false),
-               (r.profile->>'y')::float8, r.profile->>'e'{levels}
+        CREATE TEMPORARY TABLE {table} ON COMMIT PRESERVE ROWS AS
+        SELECT DISTINCT ON (a.id) a.id AS app, x.id AS rid, x.text_md5 AS digest,
+               coalesce(x.profile->>'v' = %(version)s AND x.profile->>'d' = x.text_md5, false) AS fresh,
+               {key} AS k
         FROM applications a
-        LEFT JOIN LATERAL (
-            SELECT x.id, x.text_md5, x.profile FROM resumes x
-            WHERE x.tenant_id = %(tenant)s AND x.candidate_id = a.candidate_id
-            ORDER BY x.id DESC LIMIT 1
-        ) r ON true
+        LEFT JOIN resumes x ON x.tenant_id = %(tenant)s AND x.candidate_id = a.candidate_id
         WHERE a.tenant_id = %(tenant)s AND a.job_id = %(job)s AND a.id = ANY(%(ids)s::uuid[])
-        """  # noqa: S608 - only generated parameter names are interpolated
+        ORDER BY a.id, x.id DESC
+        """  # noqa: S608 - only generated names are interpolated
 
 
 async def _driver(session: AsyncSession) -> Any:
@@ -125,19 +114,40 @@ async def _driver(session: AsyncSession) -> Any:
 
 
 async def _load(
-    session: AsyncSession, tenant_id: uuid.UUID, job_id: uuid.UUID, ids: Sequence[uuid.UUID], screen: ProfileScreen
-) -> list[tuple[Any, ...]]:
-    """(application id, resume id, text digest, fresh, years, education, level of each skill) per application."""
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    job_id: uuid.UUID,
+    ids: Sequence[uuid.UUID],
+    screen: ProfileScreen,
+    table: str,
+) -> tuple[list[tuple[str, int]], list[uuid.UUID], int]:
+    """Fill the run's temporary table; answer (each fresh profile key with its count, the applications
+    without a fresh profile, how many applications were found)."""
     # The ids go as one array literal: the driver would adapt 80,000 UUID objects one by one.
     array = "{" + ",".join(map(str, ids)) + "}"
     params: dict[str, Any] = {"tenant": tenant_id, "job": job_id, "ids": array, "version": features_version()}
     params.update({f"s{i}": skill for i, skill in enumerate(screen.skills)})
-    async with (await _driver(session)).cursor(binary=True) as cursor:
-        # The plan's cost estimate for 80,000 lateral lookups switches JIT compilation on, which costs more
-        # (a third of a second) than the whole query saves by it.
+    async with (await _driver(session)).cursor() as cursor:
+        # The plan's cost estimate for 80,000 lookups switches JIT compilation on, which costs more (a third
+        # of a second) than the whole query saves by it.
         await cursor.execute("SET LOCAL jit = off")
-        await cursor.execute(_profiles_sql(screen.skills), params)
-        return list(await cursor.fetchall())
+        await cursor.execute(_profiles_sql(table, screen.skills), params)
+        found = cursor.rowcount
+        await cursor.execute(f"SELECT k, count(*) FROM {table} WHERE fresh GROUP BY k")  # noqa: S608
+        keys = [(k, int(n)) for k, n in await cursor.fetchall()]
+        await cursor.execute(f"SELECT app FROM {table} WHERE NOT fresh")  # noqa: S608
+        stale = [row[0] for row in await cursor.fetchall()]
+    return keys, stale, found
+
+
+def _parse_key(text: str) -> ProfileKey:
+    """A key as :func:`_profiles_sql` writes it."""
+    levels, years, education = text.split("|")
+    return (
+        tuple(int(v) for v in levels.split(",")) if levels else (),
+        float(years) if years else None,
+        education or None,
+    )
 
 
 async def _store_profiles(session: AsyncSession, tenant_id: uuid.UUID, facts: Sequence[ResumeFacts]) -> None:
@@ -159,12 +169,45 @@ def _copy_text(value: str) -> str:
     return value.replace("\\", "\\\\")
 
 
-async def _copy(session: AsyncSession, lines: Sequence[str]) -> None:
-    """COPY result rows (COPY text format lines) into ``screening_results`` in the session's transaction."""
+def _copy_line(*values: Any) -> str:
+    return "\t".join(_NULL if v is None else _copy_text(str(v)) for v in values) + "\n"
+
+
+async def _copy_into(session: AsyncSession, statement: str, lines: Sequence[str]) -> None:
+    """COPY text-format lines in the session's transaction."""
     async with (await _driver(session)).cursor() as cursor:
-        async with cursor.copy(f"COPY screening_results ({', '.join(COPY_COLUMNS)}) FROM STDIN") as copy:
+        async with cursor.copy(statement) as copy:
             for start in range(0, len(lines), 20_000):
                 await copy.write("".join(lines[start : start + 20_000]))
+
+
+def _uuid7_prefix() -> bytes:
+    """The first six bytes of a UUIDv7 made now (the millisecond timestamp), as :func:`hub.db.base.new_id`."""
+    return (time.time_ns() // 1_000_000).to_bytes(6, "big")
+
+
+#: The run's results, ranked, in one statement: the fresh profiles joined with their outcomes, and the
+#: applications screened in Python (stale or without a resume); ids are UUIDv7 (the time prefix given, version
+#: bits set on random bytes); the shortlist's best ranks come back for their passed events.
+_INSERT = """
+    WITH written AS (
+        INSERT INTO screening_results ({columns})
+        SELECT encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) PLACING %(prefix)s FROM 1 FOR 6),
+                                      52, 1), 53, 1), 'hex')::uuid,
+               %(tenant)s, %(now)s, %(now)s, %(run)s, s.app, s.score, s.passed,
+               row_number() OVER (ORDER BY s.passed DESC, s.score DESC, s.app),
+               s.reasons, s.rid, s.digest, s.profile_key
+        FROM (
+            SELECT p.app, o.score, o.passed, '[]'::jsonb AS reasons, p.rid, p.digest, o.profile_key
+            FROM {profiles} p JOIN {outcomes} o ON o.k = p.k
+            WHERE p.fresh
+            UNION ALL
+            SELECT app, score, passed, reasons, rid, digest, profile_key FROM {screened}
+        ) s
+        RETURNING id, application_id, rank
+    )
+    SELECT id, application_id, rank FROM written WHERE rank <= %(best)s ORDER BY rank
+"""
 
 
 async def screen_whole_run(
@@ -183,82 +226,104 @@ async def screen_whole_run(
 
     screen = ProfileScreen(requirements)
     clock = [time.perf_counter()]
-    async with db.session(tenant_id) as session:
-        loaded = await _load(session, tenant_id, run.job_id, ids, screen)
-        stale = [row[0] for row in loaded if not row[3]]
-        facts = await load_resumes(session, tenant_id, run.job_id, stale, with_text=False, skills=None) if stale else []
-        await session.rollback()  # no transaction held open while NLP runs
-    if facts:
-        await vault.prepare(tenant_id)
-    clock.append(time.perf_counter())
-    extracted = extract_missing(facts, vault, tenant_id)
-    clock.append(time.perf_counter())
-    now = utcnow()
-    # (sort key, then the COPY text fields: score and passed; after the rank: reasons, resume, digest, profile
-    # key). The sort key is one integer in the order of finish_run: recommended first, then higher score,
-    # then application id.
-    ranked: list[tuple[int, uuid.UUID, str, str]] = []
-    for row in _screen(facts, requirements, vault, tenant_id):  # the stale ones
-        eighths, ok = round(row["score"] * 8), row["passed"]
-        reasons = _copy_text(json.dumps(row["reasons"], ensure_ascii=False, separators=(",", ":")))
-        source = (row["resume_id"], row["source_digest"], row["profile_key"])
-        tail = "\t".join([reasons, *(_NULL if value is None else _copy_text(str(value)) for value in source)])
-        ranked.append((_order(ok, eighths, row["application_id"]), row["application_id"], _scored(eighths, ok), tail))
-    for app_id, resume_id, digest, fresh, years, education, *levels in loaded:
-        if fresh:
-            eighths, ok, encoded = screen.score((tuple(levels), years, education))
-            tail = f"[]\t{resume_id}\t{digest}\t{_copy_text(encoded)}"
-            ranked.append((_order(ok, eighths, app_id), app_id, _scored(eighths, ok), tail))
-    ranked.sort(key=itemgetter(0))
-    head = f"{tenant_id}\t{now.isoformat()}\t{now.isoformat()}\t{run_id}"
-    row_ids = _new_ids(len(ranked))
-    lines = [
-        f"{row_id}\t{head}\t{app_id}\t{scored}\t{position}\t{tail}\n"
-        for row_id, position, (_order_key, app_id, scored, tail) in zip(
-            row_ids, range(1, len(ranked) + 1), ranked, strict=True
-        )
-    ]
-    clock.append(time.perf_counter())
-    passed = sum(1 for item in ranked if item[0] < _FAILED)
-    limit = (run.requirements or {}).get("shortlist_limit")
-    shortlist = passed if limit is None else min(passed, int(limit))
-    counts: dict[str, Any] = {
-        "screened": len(lines),
-        "extracted": len(extracted),
-        "cached": sum(1 for row in loaded if row[3]) + sum(1 for f in facts if f.features is not None) - len(extracted),
-        "unavailable": sum(1 for f in facts if f.unavailable),
-        "missing": len(ids) - len(loaded),
-        "profiles": sum(1 for row in loaded if row[3]),
-    }
-    async with db.session(tenant_id) as session:
-        if not await _claim(session, tenant_id, key, {"status": "ok", **counts}):
-            await session.rollback()
-            return await stored_result(session, tenant_id, key)
-        await store_features(session, tenant_id, extracted)
-        await _store_profiles(session, tenant_id, [f for f in facts if f not in extracted])
-        await _copy(session, lines)
-        runs = cast(Table, m.ScreeningRun.__table__)
-        total = len(ids)
-        await session.execute(
-            update(runs)
-            .where(runs.c.tenant_id == tenant_id, runs.c.id == run_id)
-            .values(done=total, status="DONE", shortlist_size=shortlist, finished_at=utcnow(), updated_at=utcnow())
-        )
-        data = {"job_id": str(run.job_id)}
-        if PROGRESS_STEPS:
-            session.add(m.Event(type="screening_run.progress", entity="screening_run", entity_id=run_id, data=data))
-        session.add(m.Event(type="screening_run.completed", entity="screening_run", entity_id=run_id, data=data))
-        # The shortlist's passed events: the shortlist is the first ranks (recommended results sort first).
-        best = emitted_count(shortlist)
-        chosen = [(uuid.UUID(row_ids[i]), ranked[i][1], i + 1) for i in range(best)]
-        add_passed_events(session, run_id, run.job_id, shortlist, chosen)
-        await session.flush()
-        clock.append(time.perf_counter())
-        phases = ("load", "extract", "screen", "write")
-        counts["ms"] = {
-            name: round(1000 * (b - a), 1) for name, a, b in zip(phases, clock[:-1], clock[1:], strict=True)
-        }
-        result = {"status": "ok", **counts, "done": total, "total": total, "complete": True, "finished": "ok"}
-        await _claim_result(session, tenant_id, key, result)
-        await session.commit()
-    return result
+    tag = uuid.uuid4().hex[:12]
+    profiles, outcomes, screened = f"hub_profiles_{tag}", f"hub_outcomes_{tag}", f"hub_screened_{tag}"
+    # One connection for the whole run: its temporary tables live as long as it (and no longer).
+    async with db.engine.connect() as connection:
+        try:
+            async with db.session(tenant_id, bind=connection) as session:
+                keys, stale, found = await _load(session, tenant_id, run.job_id, ids, screen, profiles)
+                facts = await load_resumes(session, tenant_id, run.job_id, stale, with_text=False) if stale else []
+                await session.commit()  # the temporary table stays; no transaction held open while NLP runs
+            if facts:
+                await vault.prepare(tenant_id)
+            clock.append(time.perf_counter())
+            extracted = extract_missing(facts, vault, tenant_id)
+            clock.append(time.perf_counter())
+            # One engine computation per distinct profile (a library of 80,000 has about a thousand).
+            scored = [(k, n, screen.score(_parse_key(k))) for k, n in keys]
+            outcome_lines = [
+                _copy_line(k, eighths / 8, "t" if ok else "f", encoded) for k, _n, (eighths, ok, encoded) in scored
+            ]
+            stale_rows = _screen(facts, requirements, vault, tenant_id)
+            screened_lines = [
+                _copy_line(
+                    row["application_id"], row["score"], "t" if row["passed"] else "f",
+                    json.dumps(row["reasons"], ensure_ascii=False, separators=(",", ":")),
+                    row["resume_id"], row["source_digest"], row["profile_key"],
+                )
+                for row in stale_rows
+            ]  # fmt: skip
+            passed = sum(n for _k, n, (_e, ok, _c) in scored if ok) + sum(1 for row in stale_rows if row["passed"])
+            clock.append(time.perf_counter())
+            fresh = sum(n for _k, n in keys)
+            limit = (run.requirements or {}).get("shortlist_limit")
+            shortlist = passed if limit is None else min(passed, int(limit))
+            counts: dict[str, Any] = {
+                "screened": fresh + len(stale_rows),
+                "extracted": len(extracted),
+                "cached": fresh + sum(1 for f in facts if f.features is not None) - len(extracted),
+                "unavailable": sum(1 for f in facts if f.unavailable),
+                "missing": len(ids) - found,
+                "profiles": fresh,
+            }
+            async with db.session(tenant_id, bind=connection) as session:
+                if not await _claim(session, tenant_id, key, {"status": "ok", **counts}):
+                    await session.rollback()
+                    return await stored_result(session, tenant_id, key)
+                await store_features(session, tenant_id, extracted)
+                await _store_profiles(session, tenant_id, [f for f in facts if f not in extracted])
+                driver = await _driver(session)
+                await driver.execute(
+                    f"CREATE TEMPORARY TABLE {outcomes} (k text PRIMARY KEY, score float8, passed bool,"
+                    " profile_key text) ON COMMIT DROP"
+                )
+                await driver.execute(
+                    f"CREATE TEMPORARY TABLE {screened} (app uuid, score float8, passed bool, reasons jsonb, rid uuid,"
+                    " digest text, profile_key text) ON COMMIT DROP"
+                )
+                await _copy_into(session, f"COPY {outcomes} FROM STDIN", outcome_lines)
+                await _copy_into(session, f"COPY {screened} FROM STDIN", screened_lines)
+                now = utcnow()
+                statement = _INSERT.format(
+                    columns=", ".join(RESULT_COLUMNS), profiles=profiles, outcomes=outcomes, screened=screened
+                )
+                async with driver.cursor() as cursor:
+                    await cursor.execute(
+                        statement,
+                        {"prefix": _uuid7_prefix(), "tenant": tenant_id, "now": now, "run": run_id,
+                         "best": emitted_count(shortlist)},
+                    )  # fmt: skip
+                    chosen = [(row_id, app_id, rank) for row_id, app_id, rank in await cursor.fetchall()]
+                runs = cast(Table, m.ScreeningRun.__table__)
+                total = len(ids)
+                await session.execute(
+                    update(runs)
+                    .where(runs.c.tenant_id == tenant_id, runs.c.id == run_id)
+                    .values(
+                        done=total, status="DONE", shortlist_size=shortlist, finished_at=utcnow(), updated_at=utcnow()
+                    )
+                )
+                data = {"job_id": str(run.job_id)}
+                if PROGRESS_STEPS:
+                    session.add(
+                        m.Event(type="screening_run.progress", entity="screening_run", entity_id=run_id, data=data)
+                    )
+                session.add(
+                    m.Event(type="screening_run.completed", entity="screening_run", entity_id=run_id, data=data)
+                )
+                # The shortlist's passed events: its best ranks (recommended results sort first).
+                add_passed_events(session, run_id, run.job_id, shortlist, chosen)
+                await session.flush()
+                clock.append(time.perf_counter())
+                phases = ("load", "extract", "screen", "write")
+                counts["ms"] = {
+                    name: round(1000 * (b - a), 1) for name, a, b in zip(phases, clock[:-1], clock[1:], strict=True)
+                }
+                result = {"status": "ok", **counts, "done": total, "total": total, "complete": True, "finished": "ok"}
+                await _claim_result(session, tenant_id, key, result)
+                await session.commit()
+            return result
+        finally:
+            await connection.execute(text(f"DROP TABLE IF EXISTS {profiles}"))
+            await connection.commit()

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint, Uuid
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from hub.db.base import Base, TenantScoped
 
@@ -32,6 +32,14 @@ class ScreeningRun(TenantScoped, Base):
 class ScreeningResult(TenantScoped, Base):
     __tablename__ = "screening_results"
     __table_args__ = (UniqueConstraint("run_id", "application_id"),)
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[uuid.UUID]:
+        # No foreign key to tenants: the run's (ON DELETE CASCADE, and runs cascade from their tenant) removes
+        # a tenant's results already, and PostgreSQL checks a foreign key row by row: this one was a quarter
+        # of the time writing an 80,000-result run takes.
+        return mapped_column(Uuid, index=True)
+
     # Reads by run use the unique (run_id, application_id) index; a second index on run_id alone would only
     # cost every bulk insert of a large run.
     run_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("screening_runs.id", ondelete="CASCADE"))
