@@ -51,6 +51,7 @@ from rq import Worker  # noqa: E402
 from rq.serializers import JSONSerializer  # noqa: E402
 from sqlalchemy import insert, select, text  # noqa: E402
 
+from engines.evidence import with_quotes  # noqa: E402
 from engines.extract import extract_features  # noqa: E402
 from engines.resumes import DEFAULT_TODAY, generate_resumes  # noqa: E402
 from engines.screening import JobRequirements, rank, screen, screen_cached  # noqa: E402
@@ -445,13 +446,16 @@ async def run(args: argparse.Namespace) -> int:
         cached = await bench.screen(new_job)
         assert bench.runtime is not None
         async with bench.runtime.db.session(bench.tenant) as session:
-            features = (
-                await session.scalars(
-                    select(m.Resume.features)
+            cached_rows = (
+                await session.execute(
+                    select(m.Resume.candidate_id, m.Resume.features)
                     .join(m.Application, m.Application.candidate_id == m.Resume.candidate_id)
                     .where(m.Application.job_id == new_job)
                 )
             ).all()
+        # The cache keeps evidence as offsets only; the baseline gets the quotes back from the texts (untimed).
+        text_of = dict(zip(candidates, texts, strict=True))
+        features = [with_quotes(f, text_of[candidate]) for candidate, f in cached_rows]
         data_requirements = resolve_requirements(
             {
                 "must_have": ["Python", "SQL"],

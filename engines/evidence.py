@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Evidence"]
+__all__ = ["Evidence", "with_quotes", "without_quotes"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,3 +49,39 @@ class Evidence:
     def from_dict(cls, data: dict[str, Any]) -> Evidence:
         """Inverse of :meth:`to_dict`."""
         return cls(str(data["text"]), int(data["start"]), int(data["end"]))
+
+
+def _map_evidence(features: dict[str, Any], change: Any) -> dict[str, Any]:
+    """A copy of features (``ResumeFeatures.to_dict()`` form) with ``change`` applied to every evidence."""
+    out = dict(features)
+    if "skills" in out:
+        out["skills"] = [{**m, "evidence": change(m["evidence"])} for m in out["skills"]]
+    if "years_evidence" in out:
+        out["years_evidence"] = [change(e) for e in out["years_evidence"] or ()]
+    if out.get("education_evidence") is not None:
+        out["education_evidence"] = change(out["education_evidence"])
+    return out
+
+
+def without_quotes(features: dict[str, Any]) -> dict[str, Any]:
+    """Features with every evidence reduced to its offsets: no text of the resume is left in them, so a cache
+    of them holds none of the (sealed) resume. :func:`with_quotes` puts the quotes back from the text."""
+    return _map_evidence(features, lambda e: {"start": e["start"], "end": e["end"]})
+
+
+def with_quotes(features: dict[str, Any], source: str) -> dict[str, Any]:
+    """Features whose evidence is quoted from ``source``, the text they were extracted from (the invariant
+    ``text == source[start:end]`` holds by construction).
+
+    Raises:
+        ValueError: an evidence span lies outside ``source`` (the features are of another text).
+    """
+    length = len(source)
+
+    def quote(e: dict[str, Any]) -> dict[str, Any]:
+        start, end = int(e["start"]), int(e["end"])
+        if not 0 <= start <= end <= length:
+            raise ValueError(f"evidence [{start}, {end}) outside a text of length {length}")
+        return {"text": source[start:end], "start": start, "end": end}
+
+    return _map_evidence(features, quote)

@@ -78,7 +78,9 @@ class Runtime:
         self.extras.setdefault("validate_automation", _validate_automation)
         self.extras.setdefault("event_rows", EventRowCache())
         self.extras.setdefault("fanout", SharedExecutions())
-        self.extras.setdefault("screening", ScreeningService(self.db, self.queues, on_commit=self.events.nudge))
+        self.extras.setdefault(
+            "screening", ScreeningService(self.db, self.vault, self.queues, on_commit=self.events.nudge)
+        )
         self.extras.setdefault(
             "interviews", InterviewService(self.db, self.vault, self.queues, on_commit=self.events.nudge)
         )

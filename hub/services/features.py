@@ -16,7 +16,9 @@ skill levels, years, education; no text) in ``resumes.profile`` with the same ve
 :mod:`hub.services.screening_library`).
 
 Resume text is personal and sealed by the vault: it is opened here, inside the job, only for resumes
-whose features must be (re-)extracted or when a job's knock-outs read the text itself.
+whose features must be (re-)extracted or when a job's knock-outs read the text itself. The cache holds none
+of it: evidence is stored as offsets, and quoted again from the opened text where it is shown
+(:func:`quoted`, :meth:`hub.services.screening.ScreeningService.explain`).
 
 Example (inside a job)::
 
@@ -39,6 +41,7 @@ from sqlalchemy import String, Table, bindparam, func, literal_column, select, t
 from sqlalchemy.dialects.postgresql import aggregate_order_by, array
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from engines.evidence import with_quotes, without_quotes
 from engines.extract import extract_features
 from engines.features import ENGINE_VERSION
 from engines.gazetteer import get_gazetteer
@@ -54,6 +57,7 @@ __all__ = [
     "load_resumes",
     "open_resume_text",
     "profile_record",
+    "quoted",
     "source_digest",
     "store_features",
 ]
@@ -215,7 +219,10 @@ def extract_missing(
 async def store_features(session: AsyncSession, tenant_id: uuid.UUID, extracted: Sequence[ResumeFacts]) -> None:
     """Write freshly extracted features back to their resumes (in the caller's transaction).
 
-    ``updated_at`` is kept: features are derived data, not a change a sync client should see."""
+    The evidence is stored as offsets only (:func:`engines.evidence.without_quotes`): the resume text is
+    sealed, and a cache that quoted it would hold it in the clear. Whoever needs the quotes opens the text
+    and puts them back (:func:`quoted`). ``updated_at`` is kept: features are derived data, not a change a
+    sync client should see."""
     if not extracted:
         return
     r = cast(Table, m.Resume.__table__)
@@ -234,10 +241,24 @@ async def store_features(session: AsyncSession, tenant_id: uuid.UUID, extracted:
     await session.execute(
         stmt,
         [
-            {"resume_id": rid, "features": feats, "version": version, "profile": profile_record(feats)}
+            {
+                "resume_id": rid,
+                "features": None if feats is None else without_quotes(feats),
+                "version": version,
+                "profile": profile_record(feats),
+            }
             for rid, feats in params.items()
         ],
     )
+
+
+def quoted(item: ResumeFacts, vault: Vault, tenant_id: uuid.UUID) -> dict[str, Any] | None:
+    """The entry's features with their evidence quoted from its opened text (cached features keep offsets
+    only); ``None`` without features or when the text cannot be opened."""
+    if item.features is None:
+        return None
+    text = open_resume_text(item, vault, tenant_id)
+    return None if text is None else with_quotes(item.features, text)
 
 
 def profile_record(features: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -15,6 +15,7 @@ from typing import Any, cast
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from engines.evidence import with_quotes
 from engines.features import ResumeFeatures
 from engines.outline import generate_outline
 from engines.questions import CandidateType
@@ -141,7 +142,7 @@ async def build_outline(
     if text is None or item.features is None:
         return {"status": "unavailable"}
     outline = generate_outline(
-        ResumeFeatures.from_dict(item.features),
+        ResumeFeatures.from_dict(with_quotes(item.features, text)),  # cached evidence is offsets only
         text,
         requirements,
         Rubric.from_dict(job.rubric),

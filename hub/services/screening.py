@@ -32,6 +32,7 @@ from typing import Any
 from rq import Worker
 from sqlalchemy import String, and_, cast, func, or_, select
 
+from engines.evidence import with_quotes
 from engines.screening import JobRequirements, screen_cached
 from engines.screening_profile import ProfileScreen, profile_supported
 from hub.db import Database
@@ -40,6 +41,8 @@ from hub.db.base import new_id, utcnow
 from hub.queues import Queues
 from hub.services.features import features_version, source_digest
 from hub.services.requirements import resolve_requirements
+from hub.services.vault import Vault, reveal
+from policies import DecryptionError
 from schema.context import Viewer
 from schema.errors import Forbidden, NotFound, UpstreamFailed, ValidationFailed
 from schema.relay import NOT_FOUND_MESSAGE
@@ -97,8 +100,11 @@ class ResultPage:
 
 
 class ScreeningService:
-    def __init__(self, db: Database, queues: Queues, *, on_commit: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, db: Database, vault: Vault, queues: Queues, *, on_commit: Callable[[], None] | None = None
+    ) -> None:
         self.db = db
+        self.vault = vault
         self.queues = queues
         self.on_commit = on_commit or (lambda: None)
 
@@ -275,6 +281,19 @@ class ScreeningService:
             total = (await session.execute(select(func.count()).select_from(results).where(*where))).scalar_one()
         return ResultPage(rows[:first], len(rows) > first, total)
 
+    def _opener(self, tenant: uuid.UUID) -> Callable[[Any], str | None]:
+        """Opens a resume row's stored text (``None`` when it fails its integrity check)."""
+
+        def open_text(resume: Any) -> str | None:
+            if resume.text is None:
+                return None
+            try:
+                return str(reveal(self.vault.open(tenant, "resume", "text", resume.id, resume.text)))
+            except DecryptionError:
+                return None
+
+        return open_text
+
     def _digest(self, resumes: Any) -> Any:
         """The digest of the stored text: kept by a trigger on PostgreSQL; the text itself on SQLite, whose
         digest :func:`explain` computes (only the engine's version of ``md5`` makes it comparable)."""
@@ -319,11 +338,13 @@ class ScreeningService:
                     sources = {
                         row.id: row
                         for row in await session.execute(
-                            select(resumes.c.id, resumes.c.features, resumes.c.features_version,
+                            select(resumes.c.id, resumes.c.features, resumes.c.features_version, resumes.c.text,
                                    self._digest(resumes).label("digest"))
                             .where(resumes.c.tenant_id == tenant, resumes.c.id.in_(wanted))
                         )
                     }  # fmt: skip
+        if sources:
+            await self.vault.prepare(tenant)
         by_id: dict[uuid.UUID, list[dict[str, Any]]] = {}
         lazy_ids = {r.id for r in lazy}
         if self.db.engine.dialect.name != "postgresql":
@@ -337,7 +358,7 @@ class ScreeningService:
                 run = specs.get(row.run_id)
                 if run is not None:
                     stored = stored_reasons(row.reasons, row.profile_key, run.requirements)
-                stored = _with_evidence(stored, row, run, sources.get(row.resume_id))
+                stored = _with_evidence(stored, row, run, sources.get(row.resume_id), self._opener(tenant))
             by_id[row.id] = stored
         return [by_id.get(i) for i in result_ids]
 
@@ -370,16 +391,26 @@ async def _application_ids(session: Any, query: Any) -> list[str]:
         return [row[0] for row in await cursor.fetchall()]
 
 
-def _with_evidence(stored: list[dict[str, Any]], result: Any, run: Any, resume: Any) -> list[dict[str, Any]]:
-    """Stored reasons (without evidence) with the evidence the engine finds in the screened resume's features."""
+def _with_evidence(
+    stored: list[dict[str, Any]], result: Any, run: Any, resume: Any, open_text: Callable[[Any], str | None]
+) -> list[dict[str, Any]]:
+    """Stored reasons (without evidence) with the evidence the engine finds in the screened resume's features,
+    quoted from its text (the cache keeps offsets only)."""
     bare = [{**reason, "evidence": []} for reason in stored]
     if run is None or resume is None or not resume.features or resume.features_version != run.engine_version:
         return bare
     digest = resume.digest
     if digest is None or digest != result.source_digest or resume.features.get("source_digest") != digest:
         return bare  # the resume changed since it was screened: its features are of another text
+    text = open_text(resume)
+    if text is None:
+        return bare  # the text fails its integrity check: no evidence rather than unverifiable evidence
     requirements = JobRequirements.from_dict(run.requirements["resolved"])
-    full = [reason.to_dict() for reason in screen_cached(resume.features, requirements).reasons]
+    try:
+        features = with_quotes(resume.features, text)
+    except ValueError:
+        return bare
+    full = [reason.to_dict() for reason in screen_cached(features, requirements).reasons]
     same = [{k: r[k] for k in ("code", "points", "skill_id", "detail")} for r in full] == [
         {k: r.get(k) for k in ("code", "points", "skill_id", "detail")} for r in stored
     ]

@@ -43,6 +43,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from engines.evidence import with_quotes
 from engines.screening import JobRequirements, screen_cached
 from engines.screening_profile import ProfileScreen, profile_supported
 from hub.db import Database
@@ -124,7 +125,11 @@ def _screen(
             row.update(resume_id=item.resume_id, source_digest=item.features.get("source_digest"))
         else:
             # No resume (or an empty one) is screened as an empty resume: every must-have "not found".
-            outcome = screen_cached(item.features or {}, requirements, text=(text or "") if with_text else None)
+            # Cached features keep offsets only: their evidence is quoted from the text (knock-outs opened it).
+            features = item.features or {}
+            if item.features is not None and text is not None:
+                features = with_quotes(item.features, text)
+            outcome = screen_cached(features, requirements, text=(text or "") if with_text else None)
             row.update(score=outcome.score, passed=outcome.passed, resume_id=None, source_digest=None)
             row["profile_key"] = None
             row["reasons"] = [reason.to_dict() for reason in outcome.reasons]

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from engines.evidence import Evidence
+from engines.evidence import Evidence, with_quotes, without_quotes
 from engines.extract import extract_features
 from engines.features import ENGINE_VERSION, ResumeFeatures, SkillMention
 from engines.gazetteer import get_gazetteer
@@ -82,3 +82,16 @@ def test_empty_text() -> None:
     assert features.skills == ()
     assert features.years_experience is None
     assert features.education is None
+
+
+def test_cached_features_hold_offsets_only_and_quote_back_exactly() -> None:
+    full = extract_features(TEXT).to_dict()
+    cached = without_quotes(full)
+    assert TEXT[:4] not in json.dumps(cached, ensure_ascii=False)  # no text of the resume is left ("项目经验")
+    assert all("text" not in m["evidence"] for m in cached["skills"]) and cached["skills"]
+    assert all("text" not in e for e in cached["years_evidence"]) and cached["years_evidence"]
+    assert "text" not in cached["education_evidence"]
+    assert with_quotes(cached, TEXT) == full
+    assert ResumeFeatures.from_dict(with_quotes(cached, TEXT)) == ResumeFeatures.from_dict(full)
+    with pytest.raises(ValueError, match="outside"):
+        with_quotes(cached, TEXT[:5])  # features of another (shorter) text

@@ -256,6 +256,11 @@ async def test_screening_run_end_to_end(
         resumes = (await session.scalars(select(m.Resume))).all()
     assert {r.features_version for r in resumes} == {features_version()}
     assert all(r.features and r.features["source_digest"] for r in resumes)
+    # ... and hold no text of the (sealed) resume: evidence is cached as offsets and quoted when shown.
+    for resume in resumes:
+        evidence = [x["evidence"] for x in resume.features["skills"]] + resume.features["years_evidence"]
+        evidence += [resume.features["education_evidence"]] if resume.features["education_evidence"] else []
+        assert evidence and all(set(e) == {"start", "end"} for e in evidence)
 
 
 async def test_results_page_by_rank(
@@ -325,6 +330,9 @@ async def test_keyword_knockouts_read_the_resume_text(
     assert texts == ["外包"]
     for result in results:
         assert_explained(result)
+    # Again from the cache (evidence cached as offsets, quoted from the opened text): the same explanations.
+    again = await run_screening(client, runtime, hr, library["job"])
+    assert [e["node"]["reasons"] for e in again["results"]["edges"]] == [r["reasons"] for r in results]
 
 
 async def test_unknown_skills_are_listed_and_nothing_is_queued(
