@@ -33,6 +33,7 @@ explanation (:meth:`hub.services.screening.ScreeningService.explain`).
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Sequence
@@ -79,6 +80,10 @@ _RESUMES = cast(Table, m.Resume.__table__)
 
 
 _NULL = "\\N"  # NULL in COPY text format
+_UUID_LIST = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"(?:,[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})*"
+)
 
 
 def eligible(db: Database, requirements: JobRequirements, application_count: int, total: int) -> bool:
@@ -117,20 +122,24 @@ async def _load(
     session: AsyncSession,
     tenant_id: uuid.UUID,
     job_id: uuid.UUID,
-    ids: Sequence[uuid.UUID],
+    ids: Sequence[str],
     screen: ProfileScreen,
     table: str,
 ) -> tuple[list[tuple[str, int]], list[uuid.UUID], int]:
     """Fill the run's temporary table; answer (each fresh profile key with its count, the applications
     without a fresh profile, how many applications were found)."""
-    # The ids go as one array literal: the driver would adapt 80,000 UUID objects one by one.
-    array = "{" + ",".join(map(str, ids)) + "}"
+    # The ids go as one array literal of the job's strings (checked in one pass, not parsed one by one).
+    joined = ",".join(ids)
+    if not _UUID_LIST.fullmatch(joined):
+        raise ValueError("application ids must be UUIDs")
+    array = "{" + joined + "}"
     params: dict[str, Any] = {"tenant": tenant_id, "job": job_id, "ids": array, "version": features_version()}
     params.update({f"s{i}": skill for i, skill in enumerate(screen.skills)})
     async with (await _driver(session)).cursor() as cursor:
         # The plan's cost estimate for 80,000 lookups switches JIT compilation on, which costs more (a third
         # of a second) than the whole query saves by it.
         await cursor.execute("SET LOCAL jit = off")
+        await cursor.execute(_WORK_MEM)
         await cursor.execute(_profiles_sql(table, screen.skills), params)
         found = cursor.rowcount
         await cursor.execute(f"SELECT k, count(*) FROM {table} WHERE fresh GROUP BY k")  # noqa: S608
@@ -162,6 +171,10 @@ async def _store_profiles(session: AsyncSession, tenant_id: uuid.UUID, facts: Se
         .values(profile=bindparam("profile", type_=r.c.profile.type), updated_at=r.c.updated_at),
         [{"resume_id": rid, "profile": profile} for rid, profile in rows.items()],
     )
+
+
+#: Sorting a library's rows (latest resume per application, the ranking) in memory rather than on disk.
+_WORK_MEM = "SET LOCAL work_mem = '64MB'"
 
 
 def _copy_text(value: str) -> str:
@@ -216,7 +229,7 @@ async def screen_whole_run(
     tenant_id: uuid.UUID,
     run: Any,
     run_id: uuid.UUID,
-    ids: Sequence[uuid.UUID],
+    ids: Sequence[str],
     key: str,
     requirements: JobRequirements,
 ) -> dict[str, Any]:
@@ -274,6 +287,7 @@ async def screen_whole_run(
                 await store_features(session, tenant_id, extracted)
                 await _store_profiles(session, tenant_id, [f for f in facts if f not in extracted])
                 driver = await _driver(session)
+                await driver.execute(_WORK_MEM)
                 await driver.execute(
                     f"CREATE TEMPORARY TABLE {outcomes} (k text PRIMARY KEY, score float8, passed bool,"
                     " profile_key text) ON COMMIT DROP"
@@ -313,7 +327,7 @@ async def screen_whole_run(
                     m.Event(type="screening_run.completed", entity="screening_run", entity_id=run_id, data=data)
                 )
                 # The shortlist's passed events: its best ranks (recommended results sort first).
-                add_passed_events(session, run_id, run.job_id, shortlist, chosen)
+                await add_passed_events(session, run_id, run.job_id, shortlist, chosen)
                 await session.flush()
                 clock.append(time.perf_counter())
                 phases = ("load", "extract", "screen", "write")

@@ -26,10 +26,12 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db import models as m
+from hub.db.base import new_id, utcnow
+from hub.db.scoping import TENANT
 
 __all__ = ["EVENT_TYPE", "MAX_PASSED_EVENTS", "add_passed_events", "emitted_count", "shortlisted"]
 
@@ -38,6 +40,7 @@ EVENT_TYPE = "screening_result.passed"
 MAX_PASSED_EVENTS = 500
 
 _RESULTS = cast(Table, m.ScreeningResult.__table__)
+_EVENTS = cast(Table, m.Event.__table__)
 
 
 def emitted_count(shortlist: int) -> int:
@@ -66,7 +69,7 @@ async def shortlisted(
     return [(row.id, row.application_id, row.rank) for row in rows]
 
 
-def add_passed_events(
+async def add_passed_events(
     session: AsyncSession,
     run_id: uuid.UUID,
     job_id: uuid.UUID,
@@ -74,17 +77,29 @@ def add_passed_events(
     results: Iterable[tuple[uuid.UUID, uuid.UUID, int]],
 ) -> int:
     """Add one passed event per (result id, application id, rank), best :func:`emitted_count` ranks only, to
-    the caller's transaction (the one that marks the run finished); answer how many were added."""
+    the caller's transaction (the one that marks the run finished), in rank order; answer how many were added.
+
+    One multi-row insert: up to 500 events as ORM objects cost a large run a tenth of a second to flush."""
     chosen = list(results)[: emitted_count(shortlist)]
+    if not chosen:
+        return 0
     common: dict[str, Any] = {"job_id": str(job_id), "run_id": str(run_id), "shortlist": shortlist}
     common["emitted"] = len(chosen)
-    session.add_all(
-        m.Event(
-            type=EVENT_TYPE,
-            entity="screening_result",
-            entity_id=result_id,
-            data={**common, "application_id": str(application_id), "rank": rank},
-        )
-        for result_id, application_id, rank in chosen
+    tenant_id, now = session.info[TENANT], utcnow()
+    await session.execute(
+        insert(_EVENTS),
+        [
+            {
+                "id": new_id(),  # time-ordered: the relay publishes them in rank order
+                "tenant_id": tenant_id,
+                "created_at": now,
+                "updated_at": now,
+                "type": EVENT_TYPE,
+                "entity": "screening_result",
+                "entity_id": result_id,
+                "data": {**common, "application_id": str(application_id), "rank": rank},
+            }
+            for result_id, application_id, rank in chosen
+        ],
     )
     return len(chosen)

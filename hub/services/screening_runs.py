@@ -158,9 +158,9 @@ async def screen_chunk(
     if run.status in FINISHED:
         return {"status": run.status.lower(), "complete": False}
     requirements = JobRequirements.from_dict(run.requirements["resolved"])
+    if eligible(db, requirements, len(application_ids), run.total):  # a cached library in one chunk: by profiles
+        return await screen_whole_run(db, vault, tenant_id, run, run_id, application_ids, key, requirements)
     ids = [uuid.UUID(i) for i in application_ids]
-    if eligible(db, requirements, len(ids), run.total):  # a cached library in one chunk: screened by profiles
-        return await screen_whole_run(db, vault, tenant_id, run, run_id, ids, key, requirements)
     clock = [time.perf_counter()]
     async with db.session(tenant_id) as session:
         facts = await load_resumes(
@@ -385,6 +385,6 @@ async def finish_run(db: Database, tenant_id: uuid.UUID, run_id: uuid.UUID) -> d
         )
         if status != "FAILED":  # the shortlist's passed events, with the completion (hub.services.screening_passed)
             chosen = await shortlisted(session, tenant_id, run_id, shortlist)
-            add_passed_events(session, run_id, run.job_id, shortlist, chosen)
+            await add_passed_events(session, run_id, run.job_id, shortlist, chosen)
         await session.commit()
     return {"status": "ok", "run_status": status, "shortlist": shortlist, "passed": passed}
