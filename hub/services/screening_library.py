@@ -33,6 +33,7 @@ explanation (:meth:`hub.services.screening.ScreeningService.explain`).
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 import uuid
@@ -40,7 +41,7 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from engines.screening import JobRequirements
 from engines.screening_profile import ProfileKey, ProfileScreen, profile_supported
@@ -59,6 +60,8 @@ from hub.services.screening_passed import add_passed_events, emitted_count
 from hub.services.vault import Vault
 
 __all__ = ["RESULT_COLUMNS", "eligible", "screen_whole_run"]
+
+log = logging.getLogger(__name__)
 
 #: Columns of ``screening_results`` a whole run writes, in order.
 RESULT_COLUMNS = (
@@ -339,5 +342,16 @@ async def screen_whole_run(
                 await session.commit()
             return result
         finally:
-            await connection.execute(text(f"DROP TABLE IF EXISTS {profiles}"))
-            await connection.commit()
+            await _drop(connection, profiles)
+
+
+async def _drop(connection: AsyncConnection, table: str) -> None:
+    """Drop the run's temporary table before the connection goes back to the pool; a connection that cannot
+    is closed instead (its temporary tables go with its session), never pooled with the table."""
+    try:
+        await connection.rollback()  # a transaction the error left open
+        await connection.execute(text(f"DROP TABLE IF EXISTS {table}"))
+        await connection.commit()
+    except Exception as exc:  # the original error, if any, is the one to report
+        log.warning("closing a connection whose temporary table could not be dropped: %s", type(exc).__name__)
+        await connection.invalidate()

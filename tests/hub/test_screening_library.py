@@ -14,21 +14,28 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from hub.db import models as m
 from hub.runtime import Runtime
+from hub.services import screening_library, screening_runs
 from schema.relay import decode_global_id
 from tests.factories import Actor, open_store
 from tests.hub.test_screening import (
+    RUN,
+    START,
     _job_runs,
     apply_all,
     assert_explained,
+    drain,
+    gid,
+    post,
     resume_texts,
     run_screening,
     seed_library,
     small_chunks,  # noqa: F401 (fixture)
 )
+from tests.hub.test_screening_failures import one_quick_retry  # noqa: F401 (fixture)
 
 DATA_JOB = {"must_have": ["MySQL"], "nice_to_have": [{"skill": "Python", "weight": 5}, {"skill": "Redis", "weight": 3}]}
 
@@ -113,3 +120,77 @@ def _candidate(result: dict[str, Any]) -> uuid.UUID:
 _RUN_AGAIN = """query($id: ID!) { node(id: $id) { ... on ScreeningRun { results(first: 100) { edges { node {
   rank score reasons { code points skill detail evidence { text start end } }
   application { candidate { id } } } } } } } }"""
+
+
+async def _cached_run(
+    client: httpx.AsyncClient, runtime: Runtime, hr: Actor, tenant: uuid.UUID
+) -> tuple[dict[str, Any], uuid.UUID]:
+    """A job over a cached library of six, its whole-run screening started (queued, not run)."""
+    library = await seed_library(runtime, tenant, resume_texts(6))
+    await run_screening(client, runtime, hr, library["job"])  # cold: features and profiles cached
+    job = await apply_all(runtime, tenant, library["candidates"], DATA_JOB)
+    started = (await post(client, hr, START, input={"jobId": gid("Job", job)})).json()["data"]["startScreeningRun"]
+    return started["run"], decode_global_id(started["run"]["id"])[1]
+
+
+def _break_copy(monkeypatch: pytest.MonkeyPatch, times: int) -> list[int]:
+    """The whole run's COPY fails its first ``times`` calls (the database went away mid-write)."""
+    copy, calls = screening_library._copy_into, []
+
+    async def broken(*args: Any) -> None:
+        calls.append(1)
+        if len(calls) <= times:
+            raise ConnectionError("the database went away in the middle of the write")
+        await copy(*args)
+
+    monkeypatch.setattr(screening_library, "_copy_into", broken)
+    return calls
+
+
+async def _written(runtime: Runtime, tenant: uuid.UUID, run_id: uuid.UUID) -> tuple[Any, int, int]:
+    """(the run, its result rows, temporary tables of whole runs left in the database)."""
+    async with runtime.db.session(tenant) as session:
+        run = (await session.scalars(select(m.ScreeningRun).where(m.ScreeningRun.id == run_id))).one()
+        rows = len((await session.scalars(select(m.ScreeningResult).where(m.ScreeningResult.run_id == run_id))).all())
+        left = (await session.execute(text("SELECT count(*) FROM pg_class WHERE relname LIKE 'hub\\_%'"))).scalar()
+    return run, rows, int(left or 0)
+
+
+@pytest.mark.usefixtures("small_chunks")
+async def test_a_whole_run_that_fails_while_writing_leaves_nothing_half_written(
+    client: httpx.AsyncClient, runtime: Runtime, hr: Actor, tenant: uuid.UUID, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _node, run_id = await _cached_run(client, runtime, hr, tenant)
+    (queued,) = [runtime.queues["low"].fetch_job(i) for i in runtime.queues["low"].job_ids]
+    key, ids = queued.kwargs["idempotency_key"], queued.args[2]
+    async with runtime.db.session(tenant) as session:  # the key as the job runtime claims it
+        session.add(m.JobRun(idempotency_key=key, function="hub.jobs.screen_applications"))
+        await session.commit()
+    _break_copy(monkeypatch, times=1)
+    # On this process's own pool (a thread worker's): the work fails in the middle of its write transaction.
+    with pytest.raises(ConnectionError):
+        await screening_runs.screen_chunk(runtime.db, runtime.vault, tenant, run_id, ids, key)
+    run, rows, left = await _written(runtime, tenant, run_id)
+    assert run.status == "RUNNING" and run.done == 0 and rows == 0  # nothing half-written
+    assert left == 0  # and no temporary table left on the pooled connection
+    async with runtime.db.session(tenant) as session:
+        claim = (await session.scalars(select(m.JobRun).where(m.JobRun.idempotency_key == key))).one()
+    assert claim.status == "RUNNING"  # the key's claim rolled back with the rest: a retry runs it
+
+
+@pytest.mark.usefixtures("small_chunks", "one_quick_retry")
+async def test_a_whole_run_that_fails_while_writing_is_written_once_by_its_retry(
+    client: httpx.AsyncClient, runtime: Runtime, hr: Actor, tenant: uuid.UUID, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    node, run_id = await _cached_run(client, runtime, hr, tenant)
+    calls = _break_copy(monkeypatch, times=1)
+    await drain(runtime)
+    assert len(calls) == 3  # the failed attempt's first COPY, then the retry's two
+    run, rows, left = await _written(runtime, tenant, run_id)
+    assert run.status == "DONE" and rows == 6 and left == 0
+    (chunk,) = [
+        r for r in await _job_runs(runtime, tenant, "hub.jobs.screen_applications") if str(run_id) in r.idempotency_key
+    ]
+    assert chunk.status == "DONE" and chunk.attempts == 2 and chunk.result["profiles"] == 6
+    read = (await post(client, hr, RUN, id=node["id"])).json()["data"]["node"]
+    assert read["status"] == "DONE" and [e["node"]["rank"] for e in read["results"]["edges"]] == list(range(1, 7))
