@@ -17,6 +17,7 @@ for another minute. Jobs are idempotent (``job_runs``), so running one again is 
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -138,6 +139,10 @@ def run_worker(
 
     jobs.configure(settings)
     warm_engines()
+    # What the engines built is shared with every work horse forked from here: frozen, the horses' collector
+    # never walks it (a full collection in a horse would touch, and so copy, every page of it).
+    gc.collect()
+    gc.freeze()
     connection = sync_redis(settings.redis_url)
     queues = Queues(connection, prefix=settings.redis_prefix)
     worker = HubWorker(
