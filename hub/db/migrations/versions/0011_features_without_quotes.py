@@ -8,6 +8,7 @@ Create Date: 2026-11-26 14:40:00.000000
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -32,8 +33,8 @@ WHERE features IS NOT NULL AND jsonb_typeof(features->'skills') = 'array'
 """
 
 
-def _strip(features: dict) -> dict:
-    def offsets(e: dict) -> dict:
+def _strip(features: dict[str, Any]) -> dict[str, Any]:
+    def offsets(e: dict[str, Any]) -> dict[str, Any]:
         return {"start": e["start"], "end": e["end"]}
 
     out = dict(features)
