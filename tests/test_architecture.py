@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -59,3 +62,20 @@ def test_every_package_has_init_and_tests_mirror_packages() -> None:
     for folder in (ROOT / "tests").rglob("*"):
         if folder.is_dir() and folder.name != "__pycache__" and any(folder.glob("test_*.py")):
             assert (folder / "__init__.py").exists(), f"{folder} lacks __init__.py"
+
+
+def test_the_web_process_does_not_load_the_nlp_pipeline_until_it_needs_it(tmp_path: Path) -> None:
+    """The app and its runtime are built without spaCy: it loads with the first rubric compiled or resume
+    extracted (workers load it up front, ``hub.jobs.engines.warm_engines``)."""
+    code = (
+        "import sys; import hub.asgi; "
+        "assert 'spacy' not in sys.modules, sorted(m for m in sys.modules if m.startswith('engines.')); "
+        "from hub.services.interviews import parse_rubric; parse_rubric('backend_engineer', None); "
+        "print('spacy' in sys.modules)"
+    )
+    env = {**os.environ, "HUB_ENV": "development", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "True"  # and the first rubric loaded it

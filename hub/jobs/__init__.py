@@ -21,19 +21,40 @@ re-exported here so its path is ``hub.jobs.<name>``.
     hub.jobs.deliver_webhook         one signed outbound webhook delivery attempt
 """
 
-from hub.jobs.engines import (
-    generate_interview_outline,
-    rank_screening_run,
-    score_interview_session,
-    screen_applications,
-    sync_screening_results,
-    write_back_screening_results,
-)
-from hub.jobs.keys import reencrypt_tenant
-from hub.jobs.recruiting import recompute_application
-from hub.jobs.runtime import configure, release_thread
-from hub.jobs.sync import deliver_webhook, dispatch_webhooks, process_webhook, sync_model, write_back
-from hub.jobs.workflows import run_workflows
+from importlib import import_module
+from typing import Any
+
+#: Where each job function lives. A job function is imported on first use (PEP 562): RQ resolves
+#: ``hub.jobs.<name>`` with getattr, and a process that only enqueues jobs (the web process) does not load
+#: the engines' NLP pipeline with them.
+_HOMES = {
+    "generate_interview_outline": "hub.jobs.engines",
+    "rank_screening_run": "hub.jobs.engines",
+    "score_interview_session": "hub.jobs.engines",
+    "screen_applications": "hub.jobs.engines",
+    "sync_screening_results": "hub.jobs.engines",
+    "write_back_screening_results": "hub.jobs.engines",
+    "reencrypt_tenant": "hub.jobs.keys",
+    "recompute_application": "hub.jobs.recruiting",
+    "configure": "hub.jobs.runtime",
+    "release_thread": "hub.jobs.runtime",
+    "deliver_webhook": "hub.jobs.sync",
+    "dispatch_webhooks": "hub.jobs.sync",
+    "process_webhook": "hub.jobs.sync",
+    "sync_model": "hub.jobs.sync",
+    "write_back": "hub.jobs.sync",
+    "run_workflows": "hub.jobs.workflows",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'hub.jobs' has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value  # later lookups are plain attribute reads
+    return value
+
 
 __all__ = [
     "configure",

@@ -25,7 +25,6 @@ from sqlalchemy import select, text
 
 from hub.db import Database
 from hub.db import models as m
-from hub.jobs.engines import WRITE_BACK_TIMEOUT_SECONDS
 from hub.jobs.runtime import database, publish_events, run_async, settings
 from hub.jobs.workflow_base import claim, done
 from hub.jobs.workflow_steps import Steps
@@ -145,6 +144,7 @@ class Runner(Steps):
     async def _resumed(self, event: m.Event) -> None:
         """A connection is ACTIVE again: plan anew the screening write-backs it missed while it was not
         (:func:`hub.services.screening_sync.pending_runs`); each result is still written once."""
+        from hub.jobs.engines import WRITE_BACK_TIMEOUT_SECONDS
         from hub.services.screening_sync import pending_runs
 
         runs = await pending_runs(self.db, self.tenant, event.entity_id)

@@ -42,7 +42,6 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by, array
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engines.evidence import with_quotes, without_quotes
-from engines.extract import extract_features
 from engines.features import ENGINE_VERSION
 from engines.gazetteer import get_gazetteer
 from engines.screening_profile import profile_of
@@ -202,6 +201,8 @@ def extract_missing(
     facts: Sequence[ResumeFacts], vault: Vault, tenant_id: uuid.UUID, *, today: date | None = None
 ) -> list[ResumeFacts]:
     """Run NLP for every entry without fresh features; answer the entries extracted now (to store)."""
+    from engines.extract import extract_features  # the NLP pipeline: loaded by the processes that extract
+
     extracted: list[ResumeFacts] = []
     for item in facts:
         if item.features is not None or item.stored_text is None:

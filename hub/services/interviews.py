@@ -23,11 +23,10 @@ import json
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from engines.rubric import DEFAULT_RUBRIC_IDS, Rubric, RubricError, compile_rubric, default_rubrics
 from hub.db import Database
 from hub.db import models as m
 from hub.db.base import utcnow
@@ -38,6 +37,9 @@ from policies import AI_SCORING, ConsentDecision, ConsentRecord, PolicySet, eval
 from schema.context import Viewer
 from schema.errors import ConsentRequired, Forbidden, NotFound, UpstreamFailed, ValidationFailed
 from schema.relay import NOT_FOUND_MESSAGE
+
+if TYPE_CHECKING:
+    from engines.rubric import Rubric
 
 __all__ = [
     "CANDIDATE_TYPES",
@@ -78,6 +80,10 @@ def ai_scoring_consent(policy: PolicySet, *histories: Iterable[dict[str, Any]] |
 
 def parse_rubric(rubric_id: str | None, rubric: dict[str, Any] | None) -> Rubric:
     """A shipped rubric by id, or a custom one; ``VALIDATION_FAILED`` with the engine's reason."""
+    # The engine is imported here, not with the module: compiling anchors needs the NLP pipeline, which a
+    # web process then loads on its first rubric rather than at start-up.
+    from engines.rubric import DEFAULT_RUBRIC_IDS, Rubric, RubricError, compile_rubric, default_rubrics
+
     if (rubric_id is None) == (rubric is None):
         raise ValidationFailed("give either rubricId (a shipped rubric) or rubric (your own), not both", field="rubric")
     if rubric_id is not None:
@@ -119,6 +125,8 @@ class InterviewService:
 
     @staticmethod
     def default_rubrics() -> list[dict[str, Any]]:
+        from engines.rubric import default_rubrics
+
         return [rubric.to_dict() for rubric in default_rubrics().values()]
 
     async def set_rubric(
