@@ -154,9 +154,15 @@ async def test_worker_killed_mid_scoring_retries_once_and_notifies_once(
             finally:
                 table_lock.rollback()
                 row_lock.rollback()
+            # The scoring job the kill interrupted (the session's queues are shared with earlier tests).
+            started = Job.fetch_many(
+                [j for q in Queues(runtime.redis, prefix=settings.redis_prefix).all()
+                 for j in q.started_job_registry.get_job_ids(cleanup=False)],
+                connection=runtime.redis, serializer=JSONSerializer,
+            )  # fmt: skip
             (rq_job_id,) = [
-                j for q in Queues(runtime.redis, prefix=settings.redis_prefix).all()
-                for j in q.started_job_registry.get_job_ids(cleanup=False)
+                j.id for j in started
+                if j is not None and j.func_name == "hub.jobs.score_interview_session" and str(session_id) in j.args
             ]  # fmt: skip
             assert await _count(runtime, hub.tenant, m.Evaluation) == (1 if kill_point == "after commit" else 0)
 
