@@ -67,9 +67,7 @@ class Condition(BaseModel):
 
     def fields_set(self) -> set[str]:
         """The conditions this rule states (not left at their defaults)."""
-        return {name for name in ("min_total", "recommendation_in") if getattr(self, name) is not None} | (
-            {"all_must_have_scored"} if self.all_must_have_scored else set()
-        )
+        return set(self.model_dump(exclude_defaults=True))
 
 
 #: The conditions each trigger can check; a rule stating another one is refused when it is set.

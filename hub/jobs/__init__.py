@@ -56,21 +56,4 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-__all__ = [
-    "configure",
-    "deliver_webhook",
-    "dispatch_webhooks",
-    "generate_interview_outline",
-    "process_webhook",
-    "rank_screening_run",
-    "recompute_application",
-    "reencrypt_tenant",
-    "release_thread",
-    "run_workflows",
-    "score_interview_session",
-    "screen_applications",
-    "sync_model",
-    "sync_screening_results",
-    "write_back",
-    "write_back_screening_results",
-]
+__all__ = sorted(_HOMES)

@@ -18,7 +18,8 @@ skill levels, years, education; no text) in ``resumes.profile`` with the same ve
 Resume text is personal and sealed by the vault: it is opened here, inside the job, only for resumes
 whose features must be (re-)extracted or when a job's knock-outs read the text itself. The cache holds none
 of it: evidence is stored as offsets, and quoted again from the opened text where it is shown
-(:func:`quoted`, :meth:`hub.services.screening.ScreeningService.explain`).
+(:func:`engines.evidence.with_quotes`: screening with knock-outs, outlines,
+:meth:`hub.services.screening.ScreeningService.explain`).
 
 Example (inside a job)::
 
@@ -41,7 +42,7 @@ from sqlalchemy import String, Table, bindparam, func, literal_column, select, t
 from sqlalchemy.dialects.postgresql import aggregate_order_by, array
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from engines.evidence import with_quotes, without_quotes
+from engines.evidence import without_quotes
 from engines.features import ENGINE_VERSION
 from engines.gazetteer import get_gazetteer
 from engines.screening_profile import profile_of
@@ -55,8 +56,8 @@ __all__ = [
     "features_version",
     "load_resumes",
     "open_resume_text",
+    "open_stored_text",
     "profile_record",
-    "quoted",
     "source_digest",
     "store_features",
 ]
@@ -189,12 +190,17 @@ def open_resume_text(item: ResumeFacts, vault: Vault, tenant_id: uuid.UUID) -> s
     fails its integrity check (``item.unavailable`` says which)."""
     if item.text is not None or item.stored_text is None or item.resume_id is None:
         return item.text
-    try:
-        item.text = reveal(vault.open(tenant_id, "resume", "text", item.resume_id, item.stored_text))
-    except DecryptionError:
-        item.unavailable = True
-        return None
+    item.text = open_stored_text(vault, tenant_id, item.resume_id, item.stored_text)
+    item.unavailable = item.text is None
     return item.text
+
+
+def open_stored_text(vault: Vault, tenant_id: uuid.UUID, resume_id: uuid.UUID, stored: str) -> str | None:
+    """A resume's stored text column opened through the vault; ``None`` when it fails its integrity check."""
+    try:
+        return str(reveal(vault.open(tenant_id, "resume", "text", resume_id, stored)))
+    except DecryptionError:
+        return None
 
 
 def extract_missing(
@@ -222,8 +228,8 @@ async def store_features(session: AsyncSession, tenant_id: uuid.UUID, extracted:
 
     The evidence is stored as offsets only (:func:`engines.evidence.without_quotes`): the resume text is
     sealed, and a cache that quoted it would hold it in the clear. Whoever needs the quotes opens the text
-    and puts them back (:func:`quoted`). ``updated_at`` is kept: features are derived data, not a change a
-    sync client should see."""
+    and puts them back (:func:`engines.evidence.with_quotes`). ``updated_at`` is kept: features are derived
+    data, not a change a sync client should see."""
     if not extracted:
         return
     r = cast(Table, m.Resume.__table__)
@@ -251,15 +257,6 @@ async def store_features(session: AsyncSession, tenant_id: uuid.UUID, extracted:
             for rid, feats in params.items()
         ],
     )
-
-
-def quoted(item: ResumeFacts, vault: Vault, tenant_id: uuid.UUID) -> dict[str, Any] | None:
-    """The entry's features with their evidence quoted from its opened text (cached features keep offsets
-    only); ``None`` without features or when the text cannot be opened."""
-    if item.features is None:
-        return None
-    text = open_resume_text(item, vault, tenant_id)
-    return None if text is None else with_quotes(item.features, text)
 
 
 def profile_record(features: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -39,10 +39,9 @@ from hub.db import Database
 from hub.db import models as m
 from hub.db.base import new_id, utcnow
 from hub.queues import Queues
-from hub.services.features import features_version, source_digest
+from hub.services.features import features_version, open_stored_text, source_digest
 from hub.services.requirements import resolve_requirements
-from hub.services.vault import Vault, reveal
-from policies import DecryptionError
+from hub.services.vault import Vault
 from schema.context import Viewer
 from schema.errors import Forbidden, NotFound, UpstreamFailed, ValidationFailed
 from schema.relay import NOT_FOUND_MESSAGE
@@ -281,19 +280,6 @@ class ScreeningService:
             total = (await session.execute(select(func.count()).select_from(results).where(*where))).scalar_one()
         return ResultPage(rows[:first], len(rows) > first, total)
 
-    def _opener(self, tenant: uuid.UUID) -> Callable[[Any], str | None]:
-        """Opens a resume row's stored text (``None`` when it fails its integrity check)."""
-
-        def open_text(resume: Any) -> str | None:
-            if resume.text is None:
-                return None
-            try:
-                return str(reveal(self.vault.open(tenant, "resume", "text", resume.id, resume.text)))
-            except DecryptionError:
-                return None
-
-        return open_text
-
     def _digest(self, resumes: Any) -> Any:
         """The digest of the stored text: kept by a trigger on PostgreSQL; the text itself on SQLite, whose
         digest :func:`explain` computes (only the engine's version of ``md5`` makes it comparable)."""
@@ -358,7 +344,7 @@ class ScreeningService:
                 run = specs.get(row.run_id)
                 if run is not None:
                     stored = stored_reasons(row.reasons, row.profile_key, run.requirements)
-                stored = _with_evidence(stored, row, run, sources.get(row.resume_id), self._opener(tenant))
+                stored = _with_evidence(stored, row, run, sources.get(row.resume_id), self.vault, tenant)
             by_id[row.id] = stored
         return [by_id.get(i) for i in result_ids]
 
@@ -392,7 +378,7 @@ async def _application_ids(session: Any, query: Any) -> list[str]:
 
 
 def _with_evidence(
-    stored: list[dict[str, Any]], result: Any, run: Any, resume: Any, open_text: Callable[[Any], str | None]
+    stored: list[dict[str, Any]], result: Any, run: Any, resume: Any, vault: Vault, tenant: uuid.UUID
 ) -> list[dict[str, Any]]:
     """Stored reasons (without evidence) with the evidence the engine finds in the screened resume's features,
     quoted from its text (the cache keeps offsets only)."""
@@ -402,7 +388,7 @@ def _with_evidence(
     digest = resume.digest
     if digest is None or digest != result.source_digest or resume.features.get("source_digest") != digest:
         return bare  # the resume changed since it was screened: its features are of another text
-    text = open_text(resume)
+    text = open_stored_text(vault, tenant, resume.id, resume.text) if resume.text is not None else None
     if text is None:
         return bare  # the text fails its integrity check: no evidence rather than unverifiable evidence
     requirements = JobRequirements.from_dict(run.requirements["resolved"])

@@ -34,6 +34,8 @@ WHERE features IS NOT NULL AND jsonb_typeof(features->'skills') = 'array'
 
 
 def _strip(features: dict[str, Any]) -> dict[str, Any]:
+    # engines.evidence.without_quotes as it is today: a migration keeps its own copy, so it does not change
+    # when the engine does.
     def offsets(e: dict[str, Any]) -> dict[str, Any]:
         return {"start": e["start"], "end": e["end"]}
 
