@@ -11,6 +11,7 @@ from hub.app import create_app
 from hub.runtime import Runtime
 from hub.settings import Settings
 from tests.factories import Actor, make_actor, make_tenant
+from tests.hub.integration_support import Hub, drop_tenant, make_hub
 from tests.hub.reliability_support import Processes, processes
 
 
@@ -19,6 +20,15 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
     rt = Runtime.create(settings)
     yield rt
     await rt.close()
+
+
+@pytest.fixture
+async def hub(runtime: Runtime) -> AsyncIterator[Hub]:
+    """A tenant with an integrator and an HR user (:func:`tests.hub.integration_support.make_hub`),
+    dropped after the test."""
+    made = await make_hub(runtime.settings, runtime.db)
+    yield made
+    await drop_tenant(runtime.db, made.tenant)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ repeat answers the first outcome without calling the upstream), and a failed wri
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -69,13 +68,6 @@ CONNECTIONS = """{ connectors { kind source } connections { totalCount edges { n
 @pytest.fixture(scope="module")
 def world() -> World:
     return build_world(17, Sizes(candidates=30, jobs=3))
-
-
-@pytest.fixture
-async def hub(runtime: Runtime) -> AsyncIterator[Hub]:
-    made = await make_hub(runtime.settings, runtime.db)
-    yield made
-    await drop_tenant(runtime.db, made.tenant)
 
 
 async def post(client: httpx.AsyncClient, actor: Any, query: str, **variables: Any) -> httpx.Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +26,7 @@ from hub.services.outbound import create_subscription, deliver, dispatch, matche
 from hub.settings import Settings
 from schema.errors import UnsafeUrl
 from simulators.server import RunningServer, run_in_thread
-from tests.hub.integration_support import Hub, drain, drop_tenant, gql, gql_error, make_hub
+from tests.hub.integration_support import Hub, drain, gql, gql_error
 
 pytestmark = pytest.mark.e2e
 
@@ -75,13 +75,6 @@ def receiver() -> Iterator[tuple[Receiver, RunningServer]]:
 def settings(settings: Settings) -> Settings:
     """The receivers here listen on loopback: these tests allow private targets explicitly."""
     return dataclasses.replace(settings, outbound_allow_private=True)
-
-
-@pytest.fixture
-async def hub(runtime: Runtime) -> AsyncIterator[Hub]:
-    made = await make_hub(runtime.settings, runtime.db)
-    yield made
-    await drop_tenant(runtime.db, made.tenant)
 
 
 async def call(client: httpx.AsyncClient, actor: Any, query: str, **variables: Any) -> httpx.Response:

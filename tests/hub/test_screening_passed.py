@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -28,7 +27,7 @@ from schema.relay import decode_global_id
 from simulators.hr import create_hr_app
 from simulators.mobile import create_mobile_app
 from simulators.seed import Sizes, World, build_world
-from tests.hub.integration_support import Hub, connect_hr, connect_mobile, drain, drop_tenant, make_hub, serving
+from tests.hub.integration_support import Hub, connect_hr, connect_mobile, drain, serving
 from tests.hub.test_screening import gid, post
 from tests.hub.test_screening_write_back import _run, _set_status, _synced_job, _upstream
 from tests.hub.test_workflow_steps import _run_workflows
@@ -44,13 +43,6 @@ INVITE_SHORTLIST = [{"id": "invite-shortlist", "on": "screening_result.passed", 
 @pytest.fixture(scope="module")
 def world() -> World:
     return build_world(23, Sizes(candidates=40, jobs=3))
-
-
-@pytest.fixture
-async def hub(runtime: Runtime) -> AsyncIterator[Hub]:
-    made = await make_hub(runtime.settings, runtime.db)
-    yield made
-    await drop_tenant(runtime.db, made.tenant)
 
 
 def test_the_number_of_passed_events_is_the_shortlist_capped() -> None:

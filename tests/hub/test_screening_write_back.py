@@ -6,7 +6,6 @@ once, whatever is delivered twice, retried after an outage or planned again.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -15,14 +14,13 @@ from sqlalchemy import update
 
 from hub import jobs
 from hub.db import models as m
-from hub.runtime import Runtime
 from hub.services.screening import stored_reasons
 from hub.services.screening_sync import pending_runs, plan_write_back
 from hub.services.sync import run_sync, start_sync
 from schema.relay import decode_global_id
 from simulators.hr import create_hr_app
 from simulators.seed import Sizes, World, build_world
-from tests.hub.integration_support import Hub, connect_hr, drain, drop_tenant, make_hub, serving, sim
+from tests.hub.integration_support import Hub, connect_hr, drain, serving, sim
 from tests.hub.test_screening import RUN, START, call_job, gid, post
 
 pytestmark = pytest.mark.e2e
@@ -39,13 +37,6 @@ REQUIREMENTS: dict[str, Any] = {
 @pytest.fixture(scope="module")
 def world() -> World:
     return build_world(23, Sizes(candidates=40, jobs=3))
-
-
-@pytest.fixture
-async def hub(runtime: Runtime) -> AsyncIterator[Hub]:
-    made = await make_hub(runtime.settings, runtime.db)
-    yield made
-    await drop_tenant(runtime.db, made.tenant)
 
 
 async def _set_status(hub: Hub, connection_id: uuid.UUID, status: str) -> None:

@@ -9,7 +9,6 @@ candidate across connections (the HR vendor id), answers are sealed, submissions
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -17,7 +16,6 @@ import pytest
 from sqlalchemy import select
 
 from hub.db import models as m
-from hub.runtime import Runtime
 from hub.services.sync import run_sync, start_sync
 from schema.relay import encode_global_id
 from simulators.dingtalk import DingTalkConfig, create_dingtalk_app
@@ -34,9 +32,7 @@ from tests.hub.integration_support import (
     connect_mobile,
     connect_wecom,
     drain,
-    drop_tenant,
     gql,
-    make_hub,
     serving,
     sim,
 )
@@ -53,13 +49,6 @@ STATES = """query($id: ID!) { connection(id: $id) {
 @pytest.fixture(scope="module")
 def world() -> World:
     return build_world(11, Sizes(candidates=40, jobs=4, deleted_candidates=2))
-
-
-@pytest.fixture
-async def hub(runtime: Runtime) -> AsyncIterator[Hub]:
-    made = await make_hub(runtime.settings, runtime.db)
-    yield made
-    await drop_tenant(runtime.db, made.tenant)
 
 
 async def _sync(client: httpx.AsyncClient, hub: Hub, connection: Any, models: list[str] | None = None,

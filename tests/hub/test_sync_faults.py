@@ -10,7 +10,6 @@ deleted). Pages commit whole: nothing is half-written.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -22,7 +21,7 @@ from hub.services.connections import get_connection, open_connector
 from hub.services.sync import run_sync, start_sync
 from simulators.hr import create_hr_app
 from simulators.seed import Sizes, World, build_world
-from tests.hub.integration_support import Hub, connect_hr, drain, drop_tenant, make_hub, serving, sim
+from tests.hub.integration_support import Hub, connect_hr, drain, serving, sim
 
 pytestmark = pytest.mark.e2e
 
@@ -30,13 +29,6 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def world() -> World:
     return build_world(5, Sizes(candidates=45, jobs=3, deleted_candidates=0))
-
-
-@pytest.fixture
-async def hub(runtime: Runtime) -> AsyncIterator[Hub]:
-    made = await make_hub(runtime.settings, runtime.db)
-    yield made
-    await drop_tenant(runtime.db, made.tenant)
 
 
 async def _run(hub: Hub, connection: Any, model: str, *, full: bool = True, run_id: Any = None) -> dict[str, Any]:

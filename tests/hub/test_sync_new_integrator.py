@@ -14,7 +14,7 @@ import base64
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,10 +28,9 @@ from starlette.routing import Route
 
 from connectors.webhooks import sign_standard_webhook
 from hub.db import models as m
-from hub.runtime import Runtime
 from simulators.server import RunningServer, run_in_thread
 from tests.factories import make_actor
-from tests.hub.integration_support import Hub, drain, drop_tenant, gql, make_hub
+from tests.hub.integration_support import Hub, drain, gql
 
 pytestmark = pytest.mark.e2e
 
@@ -97,13 +96,6 @@ def upstream() -> Iterator[tuple[Harvest, RunningServer]]:
     server = run_in_thread(ats.app())
     yield ats, server
     server.stop()
-
-
-@pytest.fixture
-async def hub(runtime: Runtime) -> AsyncIterator[Hub]:
-    made = await make_hub(runtime.settings, runtime.db)
-    yield made
-    await drop_tenant(runtime.db, made.tenant)
 
 
 async def call(client: httpx.AsyncClient, actor: Any, query: str, **variables: Any) -> dict[str, Any]:

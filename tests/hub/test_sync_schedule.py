@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -29,7 +29,7 @@ from hub.worker import _start_sync_scheduler
 from simulators.hr import create_hr_app
 from simulators.seed import Sizes, World, build_world
 from simulators.server import RunningServer
-from tests.hub.integration_support import Hub, connect_hr, drain, drop_tenant, make_hub, serving
+from tests.hub.integration_support import Hub, connect_hr, drain, serving
 
 pytestmark = pytest.mark.e2e
 
@@ -37,13 +37,6 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def world() -> World:
     return build_world(5, Sizes(candidates=6, jobs=2, deleted_candidates=0))
-
-
-@pytest.fixture
-async def hub(runtime: Runtime) -> AsyncIterator[Hub]:
-    made = await make_hub(runtime.settings, runtime.db)
-    yield made
-    await drop_tenant(runtime.db, made.tenant)
 
 
 @pytest.fixture
@@ -73,9 +66,7 @@ class Enqueued:
 
 
 async def schedule(hub: Hub, runtime: Runtime, redis_client: Any, enqueue: Enqueued, **kw: Any) -> list[m.SyncRun]:
-    return await schedule_due(
-        hub.db, redis_client, runtime.settings.redis_prefix, enqueue, tenants=[hub.tenant], **kw
-    )
+    return await schedule_due(hub.db, redis_client, runtime.settings.redis_prefix, enqueue, tenants=[hub.tenant], **kw)
 
 
 def forget_claims(redis_client: Any, runtime: Runtime) -> None:
@@ -237,9 +228,7 @@ async def test_hub_worker_runs_the_scheduler_in_its_own_process(
     process = _start_sync_scheduler(runtime.settings)
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not await hub.count(
-            m.SyncRun, m.SyncRun.connection_id == connection.id
-        ):
+        while time.monotonic() < deadline and not await hub.count(m.SyncRun, m.SyncRun.connection_id == connection.id):
             assert process.is_alive()
             await asyncio.sleep(0.2)
     finally:
