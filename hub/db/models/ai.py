@@ -41,7 +41,9 @@ class ScreeningResult(TenantScoped, Base):
         return mapped_column(Uuid, index=True)
 
     # Reads by run use the unique (run_id, application_id) index; a second index on run_id alone would only
-    # cost every bulk insert of a large run.
+    # cost every bulk insert of a large run. On PostgreSQL the two foreign keys below are statement-level
+    # triggers with the same guarantees (migration 0012: checked and locked once per INSERT, not per row;
+    # cascades on delete); SQLite keeps them as declared.
     run_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("screening_runs.id", ondelete="CASCADE"))
     application_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("applications.id", ondelete="CASCADE"), index=True
