@@ -103,7 +103,7 @@ def _error_code(error: BaseException) -> str:
     return "CHUNK_TIMED_OUT" if isinstance(error, JobTimeoutException) else "CHUNK_FAILED"
 
 
-def _record_failed_chunk(tenant_id: str, run_id: str, application_ids: list[str], key: str, error: str) -> Any:
+def _record_failed_chunk(tenant_id: str, run_id: str, application_ids: list[str] | None, key: str, error: str) -> Any:
     async def go() -> dict[str, Any]:
         from hub.jobs.runtime import database, publish_events
 
@@ -134,9 +134,10 @@ def warm_engines() -> None:
 
 
 def screen_applications(
-    tenant_id: str, run_id: str, application_ids: list[str], *, idempotency_key: str
+    tenant_id: str, run_id: str, application_ids: list[str] | None, *, idempotency_key: str
 ) -> dict[str, Any]:
-    """Screen one chunk of a screening run; the chunk that completes the run ranks it."""
+    """Screen one chunk of a screening run; the chunk that completes the run ranks it. A run screened whole
+    over its job's active applications is one chunk with ``application_ids`` None."""
 
     async def body(db: Database, tenant: uuid.UUID) -> dict[str, Any]:
         return await screen_chunk(db, _vault(db), tenant, uuid.UUID(run_id), application_ids, idempotency_key)
@@ -188,7 +189,8 @@ def on_work_horse_killed(job: Job, retpid: int, ret_val: int, rusage: Any) -> No
     try:
         tenant_id, run_id, application_ids = job.args
         key = str(job.kwargs["idempotency_key"])
-        _record_failed_chunk(str(tenant_id), str(run_id), list(application_ids), key, "WORKER_DIED")
+        ids = None if application_ids is None else [str(i) for i in application_ids]
+        _record_failed_chunk(str(tenant_id), str(run_id), ids, key, "WORKER_DIED")
     except Exception:  # the worker itself must go on; the chunk stays in RQ's failed registry
         log.exception("could not record the failed screening chunk of job %s", job.id)
     finally:

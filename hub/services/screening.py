@@ -172,7 +172,13 @@ class ScreeningService:
             await session.commit()
         self.on_commit()
         whole = self.db.engine.dialect.name == "postgresql" and profile_supported(requirements)
-        chunks = plan_chunks(ids, cached_fraction=cached / len(sample), workers=self._workers(), whole=whole)
+        chunks: list[list[str] | None] = list(
+            plan_chunks(ids, cached_fraction=cached / len(sample), workers=self._workers(), whole=whole)
+        )
+        if application_ids is None and len(chunks) == 1 and whole:
+            # A whole run over the job's active applications names none: the job selects them itself (80,000
+            # ids would cost more to compress, queue and parse than the rest of the run's start).
+            chunks = [None]
         try:
             for index, chunk in enumerate(chunks):
                 self.queues.enqueue(

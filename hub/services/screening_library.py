@@ -94,14 +94,16 @@ def eligible(db: Database, requirements: JobRequirements, application_count: int
     return application_count == total and db.engine.dialect.name == "postgresql" and profile_supported(requirements)
 
 
-def _profiles_sql(table: str, skills: Sequence[str]) -> str:
+def _profiles_sql(table: str, skills: Sequence[str], *, named: bool = True) -> str:
     """A temporary table of the run: per application, its candidate's latest resume, whether that resume's
     profile is fresh, and the profile's key as the job reads it (``k``: the levels of the job's skills, the
-    years and the education, as text)."""
+    years and the education, as text). The applications are the ``ids`` given (``named``) or the job's
+    active ones."""
     levels = " || ',' || ".join(f"coalesce((x.profile->'s'->>%(s{i})s)::int, 0)::text" for i in range(len(skills)))
     key = f"{levels or chr(39) * 2} || '|' || coalesce(x.profile->>'y', '') || '|' || coalesce(x.profile->>'e', '')"
     # DISTINCT ON over a join rather than a LATERAL lookup per application: the planner takes one hash join
     # for a library and index lookups for a few hundred.
+    members = "a.id = ANY(%(ids)s::uuid[])" if named else "a.outcome = 'ACTIVE'"
     return f"""
         CREATE TEMPORARY TABLE {table} ON COMMIT PRESERVE ROWS AS
         SELECT DISTINCT ON (a.id) a.id AS app, x.id AS rid, x.text_md5 AS digest,
@@ -109,7 +111,7 @@ def _profiles_sql(table: str, skills: Sequence[str]) -> str:
                {key} AS k
         FROM applications a
         LEFT JOIN resumes x ON x.tenant_id = %(tenant)s AND x.candidate_id = a.candidate_id
-        WHERE a.tenant_id = %(tenant)s AND a.job_id = %(job)s AND a.id = ANY(%(ids)s::uuid[])
+        WHERE a.tenant_id = %(tenant)s AND a.job_id = %(job)s AND {members}
         ORDER BY a.id, x.id DESC
         """  # noqa: S608 - only generated names are interpolated
 
@@ -125,25 +127,26 @@ async def _load(
     session: AsyncSession,
     tenant_id: uuid.UUID,
     job_id: uuid.UUID,
-    ids: Sequence[str],
+    ids: Sequence[str] | None,
     screen: ProfileScreen,
     table: str,
 ) -> tuple[list[tuple[str, int]], list[uuid.UUID], int]:
-    """Fill the run's temporary table; answer (each fresh profile key with its count, the applications
-    without a fresh profile, how many applications were found)."""
-    # The ids go as one array literal of the job's strings (checked in one pass, not parsed one by one).
-    joined = ",".join(ids)
-    if not _UUID_LIST.fullmatch(joined):
-        raise ValueError("application ids must be UUIDs")
-    array = "{" + joined + "}"
-    params: dict[str, Any] = {"tenant": tenant_id, "job": job_id, "ids": array, "version": features_version()}
+    """Fill the run's temporary table (the ``ids`` given, or the job's active applications); answer (each
+    fresh profile key with its count, the applications without a fresh profile, how many were found)."""
+    params: dict[str, Any] = {"tenant": tenant_id, "job": job_id, "version": features_version()}
     params.update({f"s{i}": skill for i, skill in enumerate(screen.skills)})
+    if ids is not None:
+        # The ids go as one array literal of the job's strings (checked in one pass, not parsed one by one).
+        joined = ",".join(ids)
+        if not _UUID_LIST.fullmatch(joined):
+            raise ValueError("application ids must be UUIDs")
+        params["ids"] = "{" + joined + "}"
     async with (await _driver(session)).cursor() as cursor:
         # The plan's cost estimate for 80,000 lookups switches JIT compilation on, which costs more (a third
         # of a second) than the whole query saves by it.
         await cursor.execute("SET LOCAL jit = off")
         await cursor.execute(_WORK_MEM)
-        await cursor.execute(_profiles_sql(table, screen.skills), params)
+        await cursor.execute(_profiles_sql(table, screen.skills, named=ids is not None), params)
         found = cursor.rowcount
         await cursor.execute(f"SELECT k, count(*) FROM {table} WHERE fresh GROUP BY k")  # noqa: S608
         keys = [(k, int(n)) for k, n in await cursor.fetchall()]
@@ -232,12 +235,16 @@ async def screen_whole_run(
     tenant_id: uuid.UUID,
     run: Any,
     run_id: uuid.UUID,
-    ids: Sequence[str],
+    ids: Sequence[str] | None,
     key: str,
     requirements: JobRequirements,
 ) -> dict[str, Any]:
     """Screen, rank and write a whole run in one transaction (see the module docstring); answer the
-    chunk's result, with ``finished`` set once the run is DONE."""
+    chunk's result, with ``finished`` set once the run is DONE.
+
+    ``ids`` None: the run is over the job's applications that are active when this job runs; its total
+    becomes their count (applications withdrawn or added since the run was started are not or are in it).
+    """
     from hub.services.screening_runs import PROGRESS_STEPS, _claim, _claim_result, _screen, stored_result
 
     screen = ProfileScreen(requirements)
@@ -280,7 +287,7 @@ async def screen_whole_run(
                 "extracted": len(extracted),
                 "cached": fresh + sum(1 for f in facts if f.features is not None) - len(extracted),
                 "unavailable": sum(1 for f in facts if f.unavailable),
-                "missing": len(ids) - found,
+                "missing": 0 if ids is None else len(ids) - found,
                 "profiles": fresh,
             }
             async with db.session(tenant_id, bind=connection) as session:
@@ -313,12 +320,17 @@ async def screen_whole_run(
                     )  # fmt: skip
                     chosen = [(row_id, app_id, rank) for row_id, app_id, rank in await cursor.fetchall()]
                 runs = cast(Table, m.ScreeningRun.__table__)
-                total = len(ids)
+                total = found if ids is None else len(ids)
                 await session.execute(
                     update(runs)
                     .where(runs.c.tenant_id == tenant_id, runs.c.id == run_id)
                     .values(
-                        done=total, status="DONE", shortlist_size=shortlist, finished_at=utcnow(), updated_at=utcnow()
+                        total=total,
+                        done=total,
+                        status="DONE",
+                        shortlist_size=shortlist,
+                        finished_at=utcnow(),
+                        updated_at=utcnow(),
                     )
                 )
                 data = {"job_id": str(run.job_id)}

@@ -149,17 +149,28 @@ async def _claim(session: AsyncSession, tenant_id: uuid.UUID, key: str, result: 
 
 
 async def screen_chunk(
-    db: Database, vault: Vault, tenant_id: uuid.UUID, run_id: uuid.UUID, application_ids: Sequence[str], key: str
+    db: Database,
+    vault: Vault,
+    tenant_id: uuid.UUID,
+    run_id: uuid.UUID,
+    application_ids: Sequence[str] | None,
+    key: str,
 ) -> dict[str, Any]:
-    """Screen one chunk of a run (see the module docstring); answer counts and whether the run is complete."""
+    """Screen one chunk of a run (see the module docstring); answer counts and whether the run is complete.
+
+    ``application_ids`` is None for a run over its job's active applications that is screened whole
+    (:meth:`hub.services.screening.ScreeningService.start_run`): the job selects them itself."""
     run = await _start(db, tenant_id, run_id)
     if run is None:
         return {"status": "missing", "complete": False}
     if run.status in FINISHED:
         return {"status": run.status.lower(), "complete": False}
     requirements = JobRequirements.from_dict(run.requirements["resolved"])
-    if eligible(db, requirements, len(application_ids), run.total):  # a cached library in one chunk: by profiles
+    count = run.total if application_ids is None else len(application_ids)
+    if eligible(db, requirements, count, run.total):  # a cached library in one chunk: by profiles
         return await screen_whole_run(db, vault, tenant_id, run, run_id, application_ids, key, requirements)
+    if application_ids is None:  # only a run the planner found eligible is enqueued without its ids
+        raise RuntimeError("a screening run enqueued without application ids must be screened whole")
     ids = [uuid.UUID(i) for i in application_ids]
     clock = [time.perf_counter()]
     async with db.session(tenant_id) as session:
@@ -249,17 +260,32 @@ def chunk_index(key: str) -> int | None:
 
 
 async def fail_chunk(
-    db: Database, tenant_id: uuid.UUID, run_id: uuid.UUID, application_ids: Sequence[str], key: str, error: str
+    db: Database,
+    tenant_id: uuid.UUID,
+    run_id: uuid.UUID,
+    application_ids: Sequence[str] | None,
+    key: str,
+    error: str,
 ) -> dict[str, Any]:
     """Record that a chunk failed for good (see the module docstring); at most once per chunk.
 
     ``error`` is a stable code (``CHUNK_FAILED``, ``CHUNK_TIMED_OUT``, ``WORKER_DIED``). Answers the chunk's
     result: ``{"status": "failed", ...}``, or what the chunk answered when it had completed after all.
+    ``application_ids`` None is a whole run's only chunk: what is left of the run failed.
     """
-    count, index = len(application_ids), chunk_index(key)
+    index = chunk_index(key)
     runs, jobs = _RUNS, _JOB_RUNS
-    result: dict[str, Any] = {"status": "failed", "error": error, "failed": count, "chunk": index}
     async with db.session(tenant_id) as session:
+        if application_ids is None:
+            left = (
+                await session.execute(
+                    select(runs.c.total - runs.c.done).where(runs.c.tenant_id == tenant_id, runs.c.id == run_id)
+                )
+            ).scalar()
+            count = max(0, int(left or 0))
+        else:
+            count = len(application_ids)
+        result: dict[str, Any] = {"status": "failed", "error": error, "failed": count, "chunk": index}
         claimed = await session.execute(
             update(jobs)
             .where(

@@ -133,6 +133,16 @@ async def _cached_run(
     return started["run"], decode_global_id(started["run"]["id"])[1]
 
 
+def _queued(runtime: Runtime, run_id: uuid.UUID) -> Any:
+    """The run's one queued chunk job (the session's queues are shared with other tests)."""
+    (queued,) = [
+        job
+        for job in (runtime.queues["low"].fetch_job(i) for i in runtime.queues["low"].job_ids)
+        if job is not None and str(run_id) in job.kwargs["idempotency_key"]
+    ]
+    return queued
+
+
 def _break_copy(monkeypatch: pytest.MonkeyPatch, times: int) -> list[int]:
     """The whole run's COPY fails its first ``times`` calls (the database went away mid-write)."""
     copy, calls = screening_library._copy_into, []
@@ -161,7 +171,7 @@ async def test_a_whole_run_that_fails_while_writing_leaves_nothing_half_written(
     client: httpx.AsyncClient, runtime: Runtime, hr: Actor, tenant: uuid.UUID, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _node, run_id = await _cached_run(client, runtime, hr, tenant)
-    (queued,) = [runtime.queues["low"].fetch_job(i) for i in runtime.queues["low"].job_ids]
+    queued = _queued(runtime, run_id)
     runtime.queues["low"].remove(queued)  # run here instead of by a worker (no later test's worker gets it)
     key, ids = queued.kwargs["idempotency_key"], queued.args[2]
     async with runtime.db.session(tenant) as session:  # the key as the job runtime claims it
@@ -195,3 +205,45 @@ async def test_a_whole_run_that_fails_while_writing_is_written_once_by_its_retry
     assert chunk.status == "DONE" and chunk.attempts == 2 and chunk.result["profiles"] == 6
     read = (await post(client, hr, RUN, id=node["id"])).json()["data"]["node"]
     assert read["status"] == "DONE" and [e["node"]["rank"] for e in read["results"]["edges"]] == list(range(1, 7))
+
+
+@pytest.mark.usefixtures("small_chunks")
+async def test_a_whole_run_names_no_applications_and_screens_those_active_when_it_runs(
+    client: httpx.AsyncClient, runtime: Runtime, hr: Actor, tenant: uuid.UUID
+) -> None:
+    node, run_id = await _cached_run(client, runtime, hr, tenant)
+    queued = _queued(runtime, run_id)
+    assert queued.args[2] is None  # no ids travel through Redis: the job selects the job's active applications
+    async with runtime.db.session(tenant) as session:
+        run = (await session.scalars(select(m.ScreeningRun).where(m.ScreeningRun.id == run_id))).one()
+        applications = (
+            await session.scalars(
+                select(m.Application).where(m.Application.job_id == run.job_id).order_by(m.Application.id)
+            )
+        ).all()
+        assert run.total == 6
+        applications[0].outcome = "WITHDRAWN"  # withdrawn between the start of the run and its job
+        await session.commit()
+    withdrawn = applications[0].id
+    await drain(runtime)
+    read = (await post(client, hr, RUN, id=node["id"])).json()["data"]["node"]
+    assert read["status"] == "DONE" and read["progress"] == {"done": 5, "total": 5, "percent": 100.0}
+    async with runtime.db.session(tenant) as session:
+        rows = (await session.scalars(select(m.ScreeningResult).where(m.ScreeningResult.run_id == run_id))).all()
+    assert len(rows) == 5 and withdrawn not in {r.application_id for r in rows}
+    assert sorted(r.rank for r in rows) == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.usefixtures("small_chunks")
+async def test_a_whole_run_without_ids_that_fails_for_good_counts_what_was_left(
+    client: httpx.AsyncClient, runtime: Runtime, hr: Actor, tenant: uuid.UUID
+) -> None:
+    _node, run_id = await _cached_run(client, runtime, hr, tenant)
+    queued = _queued(runtime, run_id)
+    runtime.queues["low"].remove(queued)
+    outcome = await screening_runs.fail_chunk(
+        runtime.db, tenant, run_id, None, queued.kwargs["idempotency_key"], "WORKER_DIED"
+    )
+    assert outcome["failed"] == 6 and outcome["complete"] and outcome["finished"] == "ok"  # the run was finished
+    run, rows, _left = await _written(runtime, tenant, run_id)
+    assert run.status == "FAILED" and run.failed == 6 and run.done == 6 and rows == 0
