@@ -265,6 +265,10 @@ async def _run(tenant: uuid.UUID, *, batch: int = 200) -> dict[str, Any]:
     it finished is never left for the next publish.
     """
     db = database()
+    async with db.system_session() as session:
+        if (await session.scalars(select(m.Tenant.id).where(m.Tenant.id == tenant))).first() is None:
+            # Deleted since the job was queued: nothing of it is left to react to (and retrying cannot help).
+            return {"status": "tenant_gone", "processed": 0}
     vault = PolicyVault(db, kek_from_settings(settings()))
     runner = Runner(db, vault, tenant)
     if not db.url.startswith("postgresql"):

@@ -206,3 +206,13 @@ def test_no_rule_can_reject() -> None:
         assert "automation.0.do" in str(exc)
     else:
         raise AssertionError("a rejecting action must not validate")
+
+
+async def test_a_runner_queued_for_a_tenant_deleted_since_does_nothing(runtime: Runtime) -> None:
+    jobs.configure(runtime.settings)
+    gone = uuid.uuid4()  # a tenant deleted after its events were published (or never there)
+    assert await asyncio.to_thread(_run, gone) == {"status": "tenant_gone", "processed": 0}
+    async with runtime.db.system_session() as session:
+        cursors = (await session.execute(select(func.count()).select_from(m.WorkflowCursor).where(
+            m.WorkflowCursor.tenant_id == gone))).scalar()  # fmt: skip
+    assert cursors == 0
