@@ -35,6 +35,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 import time
 import uuid
 from collections.abc import Sequence
@@ -200,29 +201,37 @@ async def _copy_into(session: AsyncSession, statement: str, lines: Sequence[str]
                 await copy.write("".join(lines[start : start + 20_000]))
 
 
-def _uuid7_prefix() -> bytes:
-    """The first six bytes of a UUIDv7 made now (the millisecond timestamp), as :func:`hub.db.base.new_id`."""
-    return (time.time_ns() // 1_000_000).to_bytes(6, "big")
+def _uuid7_counter() -> tuple[str, int]:
+    """UUIDv7 ids for a statement's rows, as RFC 9562 6.2 (method 2, monotonic random) makes them: the
+    millisecond timestamp, version 7 and 12 random bits (the first 16 hex digits, given), then the variant
+    and a random 62-bit start to which each row adds its rank (as a signed 64-bit number whose hex is the
+    last 16 digits). Unique within the statement, time-ordered like :func:`hub.db.base.new_id` across
+    statements, and about ten times cheaper in SQL than a random UUID per row."""
+    millis = time.time_ns() // 1_000_000
+    head = f"{millis & (2**48 - 1):012x}7{secrets.randbits(12):03x}"
+    start = secrets.randbits(61)  # below 2**61: room for 2**61 rows before the variant bits
+    return head, start - 2**63  # variant 10: the top two bits of the 64-bit half are 1 0
 
 
 #: The run's results, ranked, in one statement: the fresh profiles joined with their outcomes, and the
-#: applications screened in Python (stale or without a resume); ids are UUIDv7 (the time prefix given, version
-#: bits set on random bytes); the shortlist's best ranks come back for their passed events.
+#: applications screened in Python (stale or without a resume); ids are UUIDv7 counted up from a random start
+#: in rank order (:func:`_uuid7_counter`); the shortlist's best ranks come back for their passed events.
 _INSERT = """
     WITH written AS (
         INSERT INTO screening_results ({columns})
-        SELECT encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) PLACING %(prefix)s FROM 1 FOR 6),
-                                      52, 1), 53, 1), 'hex')::uuid,
-               %(tenant)s, %(now)s, %(now)s, %(run)s, s.app, s.score, s.passed,
-               row_number() OVER (ORDER BY s.passed DESC, s.score DESC, s.app),
-               s.reasons, s.rid, s.digest, s.profile_key
+        SELECT (%(head)s || to_hex(%(start)s::bigint + r.rank))::uuid,
+               %(tenant)s, %(now)s, %(now)s, %(run)s, r.app, r.score, r.passed, r.rank,
+               r.reasons, r.rid, r.digest, r.profile_key
         FROM (
-            SELECT p.app, o.score, o.passed, '[]'::jsonb AS reasons, p.rid, p.digest, o.profile_key
-            FROM {profiles} p JOIN {outcomes} o ON o.k = p.k
-            WHERE p.fresh
-            UNION ALL
-            SELECT app, score, passed, reasons, rid, digest, profile_key FROM {screened}
-        ) s
+            SELECT s.*, row_number() OVER (ORDER BY s.passed DESC, s.score DESC, s.app) AS rank
+            FROM (
+                SELECT p.app, o.score, o.passed, '[]'::jsonb AS reasons, p.rid, p.digest, o.profile_key
+                FROM {profiles} p JOIN {outcomes} o ON o.k = p.k
+                WHERE p.fresh
+                UNION ALL
+                SELECT app, score, passed, reasons, rid, digest, profile_key FROM {screened}
+            ) s
+        ) r
         RETURNING id, application_id, rank
     )
     SELECT id, application_id, rank FROM written WHERE rank <= %(best)s ORDER BY rank
@@ -312,10 +321,11 @@ async def screen_whole_run(
                 statement = _INSERT.format(
                     columns=", ".join(RESULT_COLUMNS), profiles=profiles, outcomes=outcomes, screened=screened
                 )
+                head, start = _uuid7_counter()
                 async with driver.cursor() as cursor:
                     await cursor.execute(
                         statement,
-                        {"prefix": _uuid7_prefix(), "tenant": tenant_id, "now": now, "run": run_id,
+                        {"head": head, "start": start, "tenant": tenant_id, "now": now, "run": run_id,
                          "best": emitted_count(shortlist)},
                     )  # fmt: skip
                     chosen = [(row_id, app_id, rank) for row_id, app_id, rank in await cursor.fetchall()]

@@ -9,6 +9,7 @@ evidence from another text. Profiles missing from an older cache are computed an
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from typing import Any
 
@@ -232,6 +233,10 @@ async def test_a_whole_run_names_no_applications_and_screens_those_active_when_i
         rows = (await session.scalars(select(m.ScreeningResult).where(m.ScreeningResult.run_id == run_id))).all()
     assert len(rows) == 5 and withdrawn not in {r.application_id for r in rows}
     assert sorted(r.rank for r in rows) == [1, 2, 3, 4, 5]
+    # Their ids are UUIDv7 of now, counted up in rank order from a random start.
+    assert all(r.id.version == 7 and r.id.variant == uuid.RFC_4122 for r in rows)
+    assert all(abs(int.from_bytes(r.id.bytes[:6], "big") - time.time() * 1000) < 60_000 for r in rows)
+    assert [r.id for r in sorted(rows, key=lambda r: r.rank)] == sorted(r.id for r in rows)
 
 
 @pytest.mark.usefixtures("small_chunks")
