@@ -213,10 +213,17 @@ def _sync_redis() -> Any:
     return sync_redis(settings().redis_url)
 
 
+class _TenantGone(Exception):
+    """The tenant was deleted after the job was queued."""
+
+
 async def _batch(db: Database, tenant: uuid.UUID, batch: int) -> tuple[m.WorkflowCursor | None, list[m.Event]]:
     async with db.session(tenant) as session:
         cursor = (await session.scalars(select(m.WorkflowCursor))).first()
         if cursor is None:
+            # A tenant's cursor goes with the tenant: a job queued for one deleted since finds none.
+            if (await session.scalars(select(m.Tenant.id).where(m.Tenant.id == tenant))).first() is None:
+                raise _TenantGone
             session.add(m.WorkflowCursor(last_seq=0))
             await session.commit()
             cursor = (await session.scalars(select(m.WorkflowCursor))).one()
@@ -265,10 +272,6 @@ async def _run(tenant: uuid.UUID, *, batch: int = 200) -> dict[str, Any]:
     it finished is never left for the next publish.
     """
     db = database()
-    async with db.system_session() as session:
-        if (await session.scalars(select(m.Tenant.id).where(m.Tenant.id == tenant))).first() is None:
-            # Deleted since the job was queued: nothing of it is left to react to (and retrying cannot help).
-            return {"status": "tenant_gone", "processed": 0}
     vault = PolicyVault(db, kek_from_settings(settings()))
     runner = Runner(db, vault, tenant)
     if not db.url.startswith("postgresql"):
@@ -292,5 +295,8 @@ async def _run(tenant: uuid.UUID, *, batch: int = 200) -> dict[str, Any]:
 
 def run_workflows(tenant_id: str, *, idempotency_key: str) -> dict[str, Any]:
     """Process the tenant's new events through its jobs' automation rules (see module doc)."""
-    result: dict[str, Any] = run_async(_run(uuid.UUID(tenant_id)))
+    try:
+        result: dict[str, Any] = run_async(_run(uuid.UUID(tenant_id)))
+    except _TenantGone:  # nothing of it is left to react to, and retrying cannot help
+        return {"status": "tenant_gone", "processed": 0}
     return result

@@ -204,7 +204,7 @@ async def _copy_into(session: AsyncSession, statement: str, lines: Sequence[str]
 def _uuid7_counter() -> tuple[str, int]:
     """UUIDv7 ids for a statement's rows, as RFC 9562 6.2 (method 2, monotonic random) makes them: the
     millisecond timestamp, version 7 and 12 random bits (the first 16 hex digits, given), then the variant
-    and a random 62-bit start to which each row adds its rank (as a signed 64-bit number whose hex is the
+    and a random start below 2**61 to which each row adds its rank (as a signed 64-bit number whose hex is the
     last 16 digits). Unique within the statement, time-ordered like :func:`hub.db.base.new_id` across
     statements, and about ten times cheaper in SQL than a random UUID per row."""
     millis = time.time_ns() // 1_000_000
@@ -254,7 +254,15 @@ async def screen_whole_run(
     ``ids`` None: the run is over the job's applications that are active when this job runs; its total
     becomes their count (applications withdrawn or added since the run was started are not or are in it).
     """
-    from hub.services.screening_runs import PROGRESS_STEPS, _claim, _claim_result, _screen, stored_result
+    from hub.services.screening_runs import (
+        _RUNS,
+        PROGRESS_STEPS,
+        _claim,
+        _claim_result,
+        _screen,
+        phase_ms,
+        stored_result,
+    )
 
     screen = ProfileScreen(requirements)
     clock = [time.perf_counter()]
@@ -329,7 +337,7 @@ async def screen_whole_run(
                          "best": emitted_count(shortlist)},
                     )  # fmt: skip
                     chosen = [(row_id, app_id, rank) for row_id, app_id, rank in await cursor.fetchall()]
-                runs = cast(Table, m.ScreeningRun.__table__)
+                runs = _RUNS
                 total = found if ids is None else len(ids)
                 await session.execute(
                     update(runs)
@@ -355,10 +363,7 @@ async def screen_whole_run(
                 await add_passed_events(session, run_id, run.job_id, shortlist, chosen)
                 await session.flush()
                 clock.append(time.perf_counter())
-                phases = ("load", "extract", "screen", "write")
-                counts["ms"] = {
-                    name: round(1000 * (b - a), 1) for name, a, b in zip(phases, clock[:-1], clock[1:], strict=True)
-                }
+                counts["ms"] = phase_ms(clock)
                 result = {"status": "ok", **counts, "done": total, "total": total, "complete": True, "finished": "ok"}
                 await _claim_result(session, tenant_id, key, result)
                 await session.commit()

@@ -89,6 +89,13 @@ async def _start(db: Database, tenant_id: uuid.UUID, run_id: uuid.UUID) -> Any:
 PROGRESS_STEPS = 20
 
 
+def phase_ms(clock: Sequence[float]) -> dict[str, float]:
+    """Where a chunk's time went, in milliseconds, from the clock readings taken between its phases
+    (benchmarks and operators read it from ``job_runs``)."""
+    phases = ("load", "extract", "screen", "write")
+    return {name: round(1000 * (b - a), 1) for name, a, b in zip(phases, clock[:-1], clock[1:], strict=True)}
+
+
 def _progress_step(done: int, total: int) -> int:
     return PROGRESS_STEPS * done // total if total else PROGRESS_STEPS
 
@@ -222,11 +229,7 @@ async def screen_chunk(
             )
         await session.flush()
         clock.append(time.perf_counter())
-        # Where the chunk's time went, in milliseconds (benchmarks and operators read it from job_runs).
-        phases = ("load", "extract", "screen", "write")
-        counts["ms"] = {
-            name: round(1000 * (b - a), 1) for name, a, b in zip(phases, clock[:-1], clock[1:], strict=True)
-        }
+        counts["ms"] = phase_ms(clock)
         result = {"status": "ok", **counts, "done": done, "total": total, "complete": done >= total}
         await _claim_result(session, tenant_id, key, result)
         await session.commit()

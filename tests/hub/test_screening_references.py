@@ -20,27 +20,21 @@ import pytest
 from psycopg import errors
 
 from hub.db.base import new_id
+from tests.conftest import ADMIN_PG_URL, _libpq
 from tests.factories import make_tenant
 
 RESULT = """INSERT INTO screening_results (id, tenant_id, run_id, application_id, score, passed, reasons)
             VALUES (%s, %s, %s, %s, 50, true, '[]')"""
 
 
-def _libpq(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://")
-
-
 @pytest.fixture
 async def pg(pg_url: str) -> AsyncIterator[Any]:
-    async def connect() -> psycopg.AsyncConnection[Any]:
-        return await psycopg.AsyncConnection.connect(_libpq(pg_url))
-
+    """Opens connections of their own to the session's database (closed after the test)."""
     opened: list[psycopg.AsyncConnection[Any]] = []
 
     async def open_() -> psycopg.AsyncConnection[Any]:
-        conn = await connect()
-        opened.append(conn)
-        return conn
+        opened.append(await psycopg.AsyncConnection.connect(_libpq(pg_url)))
+        return opened[-1]
 
     yield open_
     for conn in opened:
@@ -236,7 +230,6 @@ def test_the_migration_goes_down_to_the_foreign_keys_and_up_again() -> None:
     from alembic import command
 
     from hub.db.migrate import alembic_config, upgrade
-    from tests.conftest import ADMIN_PG_URL
 
     name = f"hub_test_refs_{new_id().hex[-8:]}"
     admin = _libpq(ADMIN_PG_URL)
